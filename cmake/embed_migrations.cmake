@@ -1,0 +1,22 @@
+# Writes a C file holding every schemas/NNNN_name.sql as a byte array, so the
+# installed binary carries its migrations and cannot run against files of
+# another version. Invoked with -DOUT=... -DFILES=a.sql;b.sql.
+set(body "/* Generated from the schemas folder by cmake/embed_migrations.cmake. */\n")
+string(APPEND body "#include \"db/migrate.h\"\n\n")
+set(table "")
+set(count 0)
+foreach(f IN LISTS FILES)
+  get_filename_component(name ${f} NAME_WE)
+  string(REGEX MATCH "^([0-9]+)_(.*)$" _ ${name})
+  set(version ${CMAKE_MATCH_1})
+  math(EXPR version_num "${version}")
+  file(READ ${f} hex HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
+  string(APPEND body "static const char migration_${count}[] = {${bytes}0x00};\n")
+  string(APPEND table "    {${version_num}, \"${name}\", migration_${count}, sizeof(migration_${count}) - 1},\n")
+  math(EXPR count "${count} + 1")
+endforeach()
+string(APPEND body "\nconst sd_migration sd_migrations[] = {\n${table}};\n")
+string(APPEND body "const size_t sd_migrations_count = ${count};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,22 @@
+/* storyd's subcommands, each a function taking the loaded configuration. */
+#ifndef SD_CLI_CLI_H
+#define SD_CLI_CLI_H
+
+#include <librdkafka/rdkafka.h>
+
+#include "common/config.h"
+
+/* `storyd produce`: loads JSON Lines page events into a topic. Returns the exit code. */
+int sd_cmd_produce(const sd_config *config, const char *topic, char **files, int nfiles);
+
+/* `storyd lag`: per-partition high watermark against the stored offset. Returns the exit code. */
+int sd_cmd_lag(const sd_config *config, double wait_seconds);
+
+/*
+ * Builds a librdkafka configuration for a producer or a one-off client from
+ * the [kafka] section, leaving out the consumer-group keys those clients do
+ * not take. Returns NULL with err filled on failure; the caller owns the result.
+ */
+rd_kafka_conf_t *sd_kafka_client_conf(const sd_config *config, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,54 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/log.h"
+
+/* Keys that only a group consumer takes; a producer would warn about each of them. */
+static const char *const consumer_only_keys[] = {
+    "group.instance.id",   "auto.offset.reset",   "partition.assignment.strategy",
+    "session.timeout.ms",  "heartbeat.interval.ms", "max.poll.interval.ms",
+    "fetch.min.bytes",     "fetch.wait.max.ms",   "fetch.max.bytes",
+    "queued.min.messages", "queued.max.messages.kbytes", "isolation.level",
+    "group.protocol.type", "coordinator.query.interval.ms", "check.crcs",
+};
+
+static bool consumer_only(const char *key)
+{
+    for (size_t i = 0; i < sizeof(consumer_only_keys) / sizeof(consumer_only_keys[0]); i++) {
+        if (strcmp(key, consumer_only_keys[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void client_log_cb(const rd_kafka_t *rk, int level, const char *facility, const char *line)
+{
+    (void)rk;
+    int ours = level <= 3 ? SD_LOG_ERROR : level > SD_LOG_DEBUG ? SD_LOG_DEBUG : level;
+    sd_log(ours, "rdkafka", "%s: %s", facility, line);
+}
+
+rd_kafka_conf_t *sd_kafka_client_conf(const sd_config *config, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char inner[512];
+    if (rd_kafka_conf_set(conf, "client.id", "storyd-cli", inner, sizeof(inner)) !=
+        RD_KAFKA_CONF_OK) {
+        snprintf(err, errlen, "client.id: %s", inner);
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    for (size_t i = 0; i < config->kafka.count; i++) {
+        if (consumer_only(config->kafka.keys[i]))
+            continue;
+        if (rd_kafka_conf_set(conf, config->kafka.keys[i], config->kafka.values[i], inner,
+                              sizeof(inner)) != RD_KAFKA_CONF_OK) {
+            snprintf(err, errlen, "kafka.%s: %s", config->kafka.keys[i], inner);
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    }
+    rd_kafka_conf_set_log_cb(conf, client_log_cb);
+    return conf;
+}

@@ -1,0 +1,197 @@
+/*
+ * storyd's command line: one binary, one subcommand per job.
+ */
+#include <getopt.h>
+#include <libpq-fe.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/config.h"
+#include "common/log.h"
+#include "daemon/daemon.h"
+#include "db/migrate.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "storyd %s: streaming ETL for news pages (Kafka -> stories -> PostgreSQL)\n"
+            "\n"
+            "usage: storyd COMMAND -c FILE [-o section.key=value ...] [options]\n"
+            "\n"
+            "commands:\n"
+            "  run                 consume page events and write them to PostgreSQL\n"
+            "  migrate             apply schemas/*.sql migrations the database lacks\n"
+            "  produce [--topic T] FILE.jsonl...\n"
+            "                      publish JSON Lines page events (T: storyd.input_topic)\n"
+            "  lag [--wait SECONDS]\n"
+            "                      high watermarks against stored offsets; --wait until zero\n"
+            "  check-config        load and validate the configuration, then exit\n"
+            "  version             print versions of storyd and its libraries\n"
+            "\n",
+            STORYD_VERSION);
+    sd_config_print_help(out);
+}
+
+/* Parses common options; returns the index of the first operand or -1 on error. */
+static int parse_options(int argc, char **argv, sd_config *config, const char **topic,
+                         double *wait_seconds)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'}, {"option", required_argument, NULL, 'o'},
+        {"topic", required_argument, NULL, 't'},  {"wait", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *config_path = NULL;
+    /* Overrides apply after the file, whatever their order on the command line. */
+    char **overrides = calloc((size_t)argc, sizeof(char *));
+    int noverrides = 0;
+    char err[1024];
+    int opt;
+    int rc = -1;
+    if (!overrides)
+        return -1;
+    optind = 2;
+    while ((opt = getopt_long(argc, argv, "c:o:t:w:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'o':
+            overrides[noverrides++] = optarg;
+            break;
+        case 't':
+            *topic = optarg;
+            break;
+        case 'w':
+            *wait_seconds = atof(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            exit(0);
+        default:
+            goto done;
+        }
+    }
+    if (config_path && sd_config_load_file(config, config_path, err, sizeof(err)) != 0) {
+        sd_log_error("config", "%s", err);
+        goto done;
+    }
+    for (int i = 0; i < noverrides; i++) {
+        char *eq = strchr(overrides[i], '=');
+        if (!eq) {
+            sd_log_error("config", "-o %s: expected section.key=value", overrides[i]);
+            goto done;
+        }
+        *eq = '\0';
+        char origin[300];
+        snprintf(origin, sizeof(origin), "-o %s", overrides[i]);
+        int set = sd_config_set(config, overrides[i], eq + 1, origin, err, sizeof(err));
+        *eq = '=';
+        if (set != 0) {
+            sd_log_error("config", "%s", err);
+            goto done;
+        }
+    }
+    if (sd_config_validate(config, err, sizeof(err)) != 0) {
+        sd_log_error("config", "%s%s%s", config_path ? config_path : "", config_path ? ": " : "",
+                     err);
+        goto done;
+    }
+    sd_log_set_level(config->log_level);
+    rc = optind;
+done:
+    free(overrides);
+    return rc;
+}
+
+static int cmd_migrate(const sd_config *config)
+{
+    const sd_kv_list *list = &config->postgres;
+    const char **keys = calloc(list->count + 1, sizeof(char *));
+    const char **values = calloc(list->count + 1, sizeof(char *));
+    if (!keys || !values) {
+        free(keys);
+        free(values);
+        return 1;
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        keys[i] = list->keys[i];
+        values[i] = list->values[i];
+    }
+    PGconn *conn = PQconnectdbParams(keys, values, 0);
+    free(keys);
+    free(values);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        sd_log_error("migrate", "connecting to PostgreSQL: %s", PQerrorMessage(conn));
+        PQfinish(conn);
+        return 1;
+    }
+    /* Keep the server's NOTICEs ("relation already exists, skipping") out of the output. */
+    PQclear(PQexec(conn, "SET client_min_messages = warning"));
+    int applied = 0;
+    char err[1024];
+    int rc = sd_migrate_apply(conn, &applied, err, sizeof(err));
+    PQfinish(conn);
+    if (rc != 0) {
+        sd_log_error("migrate", "%s", err);
+        return 1;
+    }
+    printf("schema at version %d (%d migration%s applied)\n", sd_migrate_latest_version(),
+           applied, applied == 1 ? "" : "s");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    sd_log_init();
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *command = argv[1];
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
+        strcmp(command, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
+        printf("storyd %s\nlibrdkafka %s\nlibpq %d\nschema version %d\n", STORYD_VERSION,
+               rd_kafka_version_str(), PQlibVersion(), sd_migrate_latest_version());
+        return 0;
+    }
+    sd_config *config = sd_config_new();
+    if (!config) {
+        sd_log_error("storyd", "out of memory");
+        return 1;
+    }
+    const char *topic = NULL;
+    double wait_seconds = 0;
+    int first = parse_options(argc, argv, config, &topic, &wait_seconds);
+    int code = 2;
+    if (first < 0) {
+        code = 2;
+    } else if (strcmp(command, "run") == 0) {
+        code = sd_daemon_run(config);
+    } else if (strcmp(command, "migrate") == 0) {
+        code = cmd_migrate(config);
+    } else if (strcmp(command, "produce") == 0) {
+        if (first >= argc) {
+            sd_log_error("produce", "no input files (use - for standard input)");
+        } else {
+            code = sd_cmd_produce(config, topic ? topic : config->input_topic, argv + first,
+                                  argc - first);
+        }
+    } else if (strcmp(command, "lag") == 0) {
+        code = sd_cmd_lag(config, wait_seconds);
+    } else if (strcmp(command, "check-config") == 0) {
+        printf("configuration OK\n");
+        code = 0;
+    } else {
+        sd_log_error("storyd", "unknown command '%s' (see storyd --help)", command);
+    }
+    sd_config_free(config);
+    return code;
+}

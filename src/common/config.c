@@ -1,0 +1,355 @@
+#include "common/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define KEY(section, name, type, def, field, lo, hi, reload, help)                                 \
+    {section, name, type, def, offsetof(sd_config, field), lo, hi, reload, help}
+
+/* The one table of storyd's own keys. Passthrough sections are not listed here. */
+static const sd_config_key config_keys[] = {
+    KEY("storyd", "input_topic", SD_CFG_STRING, "storyd.pages", input_topic, 0, 0, false,
+        "Kafka topic the crawler publishes page events to."),
+    KEY("storyd", "consumer_group", SD_CFG_STRING, "storyd", consumer_group, 0, 0, false,
+        "Kafka consumer group; also the key of the offsets stored in PostgreSQL."),
+    KEY("storyd", "log_level", SD_CFG_LOG_LEVEL, "info", log_level, 0, 0, true,
+        "One of error, warning, notice, info, debug."),
+    KEY("storyd", "shutdown_timeout_ms", SD_CFG_INT, "30000", shutdown_timeout_ms, 100,
+        3600000, true, "How long SIGTERM waits for the batch in flight before giving up."),
+    KEY("storyd", "poll_interval_ms", SD_CFG_INT, "1000", poll_interval_ms, 10, 60000, false,
+        "Safety poll of the Kafka queue besides its wake-up fd (librdkafka#3344)."),
+    KEY("batch", "max_events", SD_CFG_INT, "500", batch_max_events, 1, 1000000, true,
+        "A batch is written once it holds this many events..."),
+    KEY("batch", "max_wait_ms", SD_CFG_INT, "200", batch_max_wait_ms, 0, 600000, true,
+        "...or once its first event has waited this long."),
+    KEY("test", "crash_point", SD_CFG_STRING, NULL, test_crash_point, 0, 0, false,
+        "Test-only fault injection: before_commit, after_commit_sent or after_commit."),
+    KEY("test", "crash_after_batches", SD_CFG_INT, "1", test_crash_after_batches, 1, 1000000,
+        false, "Test-only: the crash point fires on this batch."),
+};
+
+#define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
+
+static const char *const passthrough_sections[] = {"kafka", "postgres"};
+
+static const char *const type_names[] = {
+    [SD_CFG_STRING] = "string",
+    [SD_CFG_INT] = "integer",
+    [SD_CFG_BOOL] = "boolean",
+    [SD_CFG_LOG_LEVEL] = "level",
+};
+
+const sd_config_key *sd_config_keys(size_t *count)
+{
+    *count = N_KEYS;
+    return config_keys;
+}
+
+static sd_kv_list *passthrough_list(sd_config *config, const char *section)
+{
+    if (strcmp(section, "kafka") == 0)
+        return &config->kafka;
+    if (strcmp(section, "postgres") == 0)
+        return &config->postgres;
+    return NULL;
+}
+
+static void kv_list_clear(sd_kv_list *list)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        free(list->keys[i]);
+        free(list->values[i]);
+    }
+    free(list->keys);
+    free(list->values);
+    memset(list, 0, sizeof(*list));
+}
+
+/* Sets key to value, replacing an earlier value of the same key in place. */
+static int kv_list_set(sd_kv_list *list, const char *key, const char *value)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        if (strcmp(list->keys[i], key) == 0) {
+            char *copy = strdup(value);
+            if (!copy)
+                return -1;
+            free(list->values[i]);
+            list->values[i] = copy;
+            return 0;
+        }
+    }
+    char **keys = realloc(list->keys, (list->count + 1) * sizeof(char *));
+    if (!keys)
+        return -1;
+    list->keys = keys;
+    char **values = realloc(list->values, (list->count + 1) * sizeof(char *));
+    if (!values)
+        return -1;
+    list->values = values;
+    list->keys[list->count] = strdup(key);
+    list->values[list->count] = strdup(value);
+    if (!list->keys[list->count] || !list->values[list->count]) {
+        free(list->keys[list->count]);
+        free(list->values[list->count]);
+        return -1;
+    }
+    list->count++;
+    return 0;
+}
+
+const char *sd_kv_get(const sd_kv_list *list, const char *key)
+{
+    for (size_t i = 0; i < list->count; i++) {
+        if (strcmp(list->keys[i], key) == 0)
+            return list->values[i];
+    }
+    return NULL;
+}
+
+static const sd_config_key *find_key(const char *section, const char *name)
+{
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (strcmp(config_keys[i].section, section) == 0 && strcmp(config_keys[i].name, name) == 0)
+            return &config_keys[i];
+    }
+    return NULL;
+}
+
+/* Parses and stores one value of a table key. Returns 0 or -1 with err naming origin and key. */
+static int set_typed(sd_config *config, const sd_config_key *key, const char *value,
+                     const char *origin, char *err, size_t errlen)
+{
+    void *field = (char *)config + key->offset;
+    switch (key->type) {
+    case SD_CFG_STRING: {
+        char *copy = strdup(value);
+        if (!copy) {
+            snprintf(err, errlen, "%s: out of memory", origin);
+            return -1;
+        }
+        free(*(char **)field);
+        *(char **)field = copy;
+        return 0;
+    }
+    case SD_CFG_INT: {
+        char *end;
+        errno = 0;
+        long number = strtol(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0') {
+            snprintf(err, errlen, "%s: %s.%s: '%s' is not an integer", origin, key->section,
+                     key->name, value);
+            return -1;
+        }
+        if (number < key->min || number > key->max) {
+            snprintf(err, errlen, "%s: %s.%s: %ld is outside [%ld, %ld]", origin, key->section,
+                     key->name, number, key->min, key->max);
+            return -1;
+        }
+        *(long *)field = number;
+        return 0;
+    }
+    case SD_CFG_BOOL:
+        if (strcasecmp(value, "true") == 0 || strcasecmp(value, "yes") == 0 ||
+            strcmp(value, "1") == 0 || strcasecmp(value, "on") == 0) {
+            *(bool *)field = true;
+        } else if (strcasecmp(value, "false") == 0 || strcasecmp(value, "no") == 0 ||
+                   strcmp(value, "0") == 0 || strcasecmp(value, "off") == 0) {
+            *(bool *)field = false;
+        } else {
+            snprintf(err, errlen, "%s: %s.%s: '%s' is not a boolean (true/false)", origin,
+                     key->section, key->name, value);
+            return -1;
+        }
+        return 0;
+    case SD_CFG_LOG_LEVEL:
+        if (sd_log_level_parse(value, (sd_log_level *)field) != 0) {
+            snprintf(err, errlen,
+                     "%s: %s.%s: '%s' is not a level (error, warning, notice, info, debug)",
+                     origin, key->section, key->name, value);
+            return -1;
+        }
+        return 0;
+    }
+    snprintf(err, errlen, "%s: %s.%s: unknown type", origin, key->section, key->name);
+    return -1;
+}
+
+/* Sets section/name to value: a table key or a passthrough key. */
+static int set_in_section(sd_config *config, const char *section, const char *name,
+                          const char *value, const char *origin, char *err, size_t errlen)
+{
+    sd_kv_list *list = passthrough_list(config, section);
+    if (list) {
+        if (name[0] == '\0') {
+            snprintf(err, errlen, "%s: empty key in [%s]", origin, section);
+            return -1;
+        }
+        if (kv_list_set(list, name, value) != 0) {
+            snprintf(err, errlen, "%s: out of memory", origin);
+            return -1;
+        }
+        return 0;
+    }
+    const sd_config_key *key = find_key(section, name);
+    if (!key) {
+        snprintf(err, errlen, "%s: unknown key '%s' in [%s]", origin, name, section);
+        return -1;
+    }
+    return set_typed(config, key, value, origin, err, errlen);
+}
+
+sd_config *sd_config_new(void)
+{
+    sd_config *config = calloc(1, sizeof(*config));
+    if (!config)
+        return NULL;
+    char err[256];
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (config_keys[i].default_value &&
+            set_typed(config, &config_keys[i], config_keys[i].default_value, "default", err,
+                      sizeof(err)) != 0) {
+            /* Only a broken table or exhausted memory gets here. */
+            sd_config_free(config);
+            return NULL;
+        }
+    }
+    return config;
+}
+
+void sd_config_free(sd_config *config)
+{
+    if (!config)
+        return;
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (config_keys[i].type == SD_CFG_STRING)
+            free(*(char **)((char *)config + config_keys[i].offset));
+    }
+    kv_list_clear(&config->kafka);
+    kv_list_clear(&config->postgres);
+    free(config);
+}
+
+int sd_config_set(sd_config *config, const char *dotted_key, const char *value,
+                  const char *origin, char *err, size_t errlen)
+{
+    const char *dot = strchr(dotted_key, '.');
+    if (!dot || dot == dotted_key) {
+        snprintf(err, errlen, "%s: '%s' is not of the form section.key", origin, dotted_key);
+        return -1;
+    }
+    char section[64];
+    size_t section_len = (size_t)(dot - dotted_key);
+    if (section_len >= sizeof(section)) {
+        snprintf(err, errlen, "%s: section of '%s' is too long", origin, dotted_key);
+        return -1;
+    }
+    memcpy(section, dotted_key, section_len);
+    section[section_len] = '\0';
+    return set_in_section(config, section, dot + 1, value, origin, err, errlen);
+}
+
+typedef struct load_ctx {
+    sd_config *config;
+    const char *path;
+    char *err;
+    size_t errlen;
+    bool failed;
+} load_ctx;
+
+static int on_ini_line(void *user, const char *section, const char *name, const char *value)
+{
+    load_ctx *ctx = user;
+    if (ctx->failed)
+        return 0;
+    if (section[0] == '\0') {
+        snprintf(ctx->err, ctx->errlen, "key '%s' outside of any [section]", name);
+        ctx->failed = true;
+        return 0;
+    }
+    char inner[512];
+    if (set_in_section(ctx->config, section, name, value, "", inner, sizeof(inner)) != 0) {
+        /* Drop the empty origin's ": " prefix; the caller adds path and line. */
+        snprintf(ctx->err, ctx->errlen, "%s", inner[0] == ':' ? inner + 2 : inner);
+        ctx->failed = true;
+        return 0;
+    }
+    return 1;
+}
+
+int sd_config_load_file(sd_config *config, const char *path, char *err, size_t errlen)
+{
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    char detail[512] = "syntax error";
+    load_ctx ctx = {.config = config, .path = path, .err = detail, .errlen = sizeof(detail)};
+    int rc = ini_parse_file(file, on_ini_line, &ctx);
+    fclose(file);
+    if (rc != 0) {
+        if (rc < 0)
+            snprintf(err, errlen, "%s: cannot read the file", path);
+        else
+            snprintf(err, errlen, "%s:%d: %s", path, rc, detail);
+        return -1;
+    }
+    return 0;
+}
+
+int sd_config_validate(const sd_config *config, char *err, size_t errlen)
+{
+    static const char *const owned_kafka_keys[][2] = {
+        {"group.id", "set storyd.consumer_group instead"},
+        {"enable.auto.commit", "storyd stores offsets in PostgreSQL with the rows"},
+        {"enable.auto.offset.store", "storyd stores offsets in PostgreSQL with the rows"},
+        {"enable.partition.eof", "storyd manages it"},
+    };
+    for (size_t i = 0; i < sizeof(owned_kafka_keys) / sizeof(owned_kafka_keys[0]); i++) {
+        if (sd_kv_get(&config->kafka, owned_kafka_keys[i][0])) {
+            snprintf(err, errlen, "kafka.%s may not be set: %s", owned_kafka_keys[i][0],
+                     owned_kafka_keys[i][1]);
+            return -1;
+        }
+    }
+    if (!sd_kv_get(&config->kafka, "bootstrap.servers")) {
+        snprintf(err, errlen, "kafka.bootstrap.servers is required");
+        return -1;
+    }
+    if (!config->input_topic || !config->input_topic[0]) {
+        snprintf(err, errlen, "storyd.input_topic is required");
+        return -1;
+    }
+    if (!config->consumer_group || !config->consumer_group[0]) {
+        snprintf(err, errlen, "storyd.consumer_group is required");
+        return -1;
+    }
+    if (config->test_crash_point && strcmp(config->test_crash_point, "before_commit") != 0 &&
+        strcmp(config->test_crash_point, "after_commit_sent") != 0 &&
+        strcmp(config->test_crash_point, "after_commit") != 0) {
+        snprintf(err, errlen,
+                 "test.crash_point: '%s' is not one of before_commit, after_commit_sent, "
+                 "after_commit",
+                 config->test_crash_point);
+        return -1;
+    }
+    return 0;
+}
+
+void sd_config_print_help(FILE *out)
+{
+    fprintf(out, "Configuration keys (INI sections; -o section.key=value overrides):\n");
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const sd_config_key *key = &config_keys[i];
+        fprintf(out, "  %s.%s (%s, default %s%s)\n      %s\n", key->section, key->name,
+                type_names[key->type], key->default_value ? key->default_value : "unset",
+                key->reloadable ? ", reloadable" : "", key->help);
+    }
+    for (size_t i = 0; i < sizeof(passthrough_sections) / sizeof(passthrough_sections[0]); i++) {
+        fprintf(out, "  %s.* (passed through to %s as is)\n", passthrough_sections[i],
+                strcmp(passthrough_sections[i], "kafka") == 0 ? "librdkafka" : "libpq");
+    }
+}

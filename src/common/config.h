@@ -1,0 +1,89 @@
+/*
+ * storyd's configuration: ONE declarative table of keys (section, name, type,
+ * default, reloadable, help) filled from an INI file and "-o section.key=value"
+ * overrides. The [kafka] and [postgres] sections are passed through: every key
+ * in them goes to librdkafka, respectively libpq, as is, in file order.
+ *
+ * Errors name the file and line (or the override) and the key.
+ */
+#ifndef SD_COMMON_CONFIG_H
+#define SD_COMMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "common/log.h"
+
+typedef enum {
+    SD_CFG_STRING,
+    SD_CFG_INT,
+    SD_CFG_BOOL,
+    SD_CFG_LOG_LEVEL,
+} sd_cfg_type;
+
+typedef struct sd_config_key {
+    const char *section;
+    const char *name;
+    sd_cfg_type type;
+    const char *default_value; /* NULL: no default, the key may stay unset. */
+    size_t offset;             /* Where the value lives in sd_config. */
+    long min, max;             /* Inclusive bounds for SD_CFG_INT. */
+    bool reloadable;           /* May change on SIGHUP (reload comes with issue 9). */
+    const char *help;
+} sd_config_key;
+
+/* An ordered list of passthrough key/value pairs; strings are owned by the list. */
+typedef struct sd_kv_list {
+    char **keys;
+    char **values;
+    size_t count;
+} sd_kv_list;
+
+typedef struct sd_config {
+    char *input_topic;    /* owned */
+    char *consumer_group; /* owned */
+    sd_log_level log_level;
+    long batch_max_events;
+    long batch_max_wait_ms;
+    long shutdown_timeout_ms;
+    long poll_interval_ms;
+    char *test_crash_point; /* owned; test-only fault injection, NULL when off */
+    long test_crash_after_batches;
+    sd_kv_list kafka;    /* [kafka] passthrough, owned */
+    sd_kv_list postgres; /* [postgres] passthrough, owned */
+} sd_config;
+
+/* Returns a config holding every default, or NULL when out of memory. Free with sd_config_free. */
+sd_config *sd_config_new(void);
+void sd_config_free(sd_config *config);
+
+/*
+ * Reads an INI file into config (keys it sets replace defaults). Returns 0, or
+ * -1 with "path:line: what" in err.
+ */
+int sd_config_load_file(sd_config *config, const char *path, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/*
+ * Sets one key given as "section.name" (e.g. "batch.max_events" or
+ * "kafka.bootstrap.servers"). `origin` names where the value came from for
+ * error messages. Returns 0 or -1 with err filled.
+ */
+int sd_config_set(sd_config *config, const char *dotted_key, const char *value,
+                  const char *origin, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Checks cross-key rules (required keys, forbidden passthrough keys). Returns 0 or -1. */
+int sd_config_validate(const sd_config *config, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+
+/* Returns the value of a passthrough key, or NULL. Borrowed from the list. */
+const char *sd_kv_get(const sd_kv_list *list, const char *key);
+
+/* The key table, for --help, the sample config and the man page. */
+const sd_config_key *sd_config_keys(size_t *count);
+
+/* Prints every key with its type, default and help. */
+void sd_config_print_help(FILE *out);
+
+#endif

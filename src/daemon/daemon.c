@@ -1,0 +1,621 @@
+#include "daemon/daemon.h"
+
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "daemon/batch.h"
+#include "daemon/kafka_in.h"
+#include "daemon/pg_conn.h"
+#include "db/migrate.h"
+
+#define ERRLEN 1024
+
+/* What storyd knows about one partition it was given. */
+typedef struct dm_partition {
+    char *topic; /* owned */
+    int32_t partition;
+    int64_t stored_offset; /* next offset stored in PostgreSQL, -1 when none */
+    bool owned;            /* assigned and not being revoked: its messages are taken */
+    bool first_seen;       /* the first message since assignment was reported */
+} dm_partition;
+
+typedef struct sd_daemon {
+    uv_loop_t loop;
+    const sd_config *config; /* borrowed */
+    pgc_conn *pg;
+    ki_consumer *kafka;
+    uv_signal_t sigterm, sigint;
+    uv_timer_t batch_timer;    /* flushes a batch whose first event waited max_wait_ms */
+    uv_timer_t shutdown_timer; /* bounds how long SIGTERM waits */
+    uv_idle_t finisher;        /* tears down outside of library callbacks */
+
+    bt_batch *filling;  /* collecting messages */
+    bt_batch *flushing; /* its transaction is in flight, or NULL */
+    bt_batch *spare;
+    int64_t *expected; /* per partition of the flushing batch */
+    size_t expected_cap;
+
+    dm_partition *partitions;
+    size_t partition_count, partition_cap;
+
+    /* Assignment in progress: offsets are read from PostgreSQL before ki_assign. */
+    rd_kafka_topic_partition_list_t *assigning;
+    uint64_t assign_epoch;
+    pgc_step offsets_step;
+    const char *offsets_params[1];
+
+    /* Revocation waiting for the batch in flight. */
+    rd_kafka_topic_partition_list_t *revoking;
+    bool revoking_lost;
+
+    pgc_step version_step;
+    int db_version;
+
+    bool stopping;
+    bool finished;
+    int exit_code;
+    uint64_t batches, events, pages, rejects;
+} sd_daemon;
+
+static void maybe_flush(sd_daemon *d, bool force);
+static void maybe_finish(sd_daemon *d);
+static void on_finisher(uv_idle_t *idle);
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static dm_partition *find_partition(sd_daemon *d, const char *topic, int32_t partition)
+{
+    for (size_t i = 0; i < d->partition_count; i++) {
+        if (d->partitions[i].partition == partition && strcmp(d->partitions[i].topic, topic) == 0)
+            return &d->partitions[i];
+    }
+    return NULL;
+}
+
+static dm_partition *get_partition(sd_daemon *d, const char *topic, int32_t partition)
+{
+    dm_partition *p = find_partition(d, topic, partition);
+    if (p)
+        return p;
+    if (d->partition_count == d->partition_cap) {
+        size_t cap = d->partition_cap ? d->partition_cap * 2 : 16;
+        dm_partition *grown = realloc(d->partitions, cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        d->partitions = grown;
+        d->partition_cap = cap;
+    }
+    p = &d->partitions[d->partition_count];
+    memset(p, 0, sizeof(*p));
+    p->topic = strdup(topic);
+    if (!p->topic)
+        return NULL;
+    p->partition = partition;
+    p->stored_offset = -1;
+    d->partition_count++;
+    return p;
+}
+
+/* Stops the daemon with an error: nothing more is committed, a restart resumes from PostgreSQL. */
+static void fail(sd_daemon *d, const char *what)
+{
+    sd_log_error("storyd", "%s; stopping so that a restart resumes from the offsets stored in "
+                           "PostgreSQL",
+                 what);
+    d->exit_code = 1;
+    d->stopping = true;
+    if (!d->finished) {
+        d->finished = true;
+        /* Teardown waits for the next loop turn: we may be inside a librdkafka or libpq callback. */
+        uv_idle_start(&d->finisher, on_finisher);
+    }
+}
+
+static void crash_point(sd_daemon *d, const char *point)
+{
+    const char *configured = d->config->test_crash_point;
+    if (configured && strcmp(configured, point) == 0 &&
+        (long)(d->batches + 1) == d->config->test_crash_after_batches) {
+        sd_log_warning("storyd", "test.crash_point %s reached on batch %" PRIu64 ": SIGKILL",
+                       point, d->batches + 1);
+        raise(SIGKILL);
+    }
+}
+
+static void on_before_commit(void *user, const PGresult *result)
+{
+    (void)result;
+    crash_point(user, "before_commit");
+}
+
+static void on_commit_sent(void *user)
+{
+    crash_point(user, "after_commit_sent");
+}
+
+/* ---- Batches ------------------------------------------------------------------------------ */
+
+static void on_batch_done(void *user, int status, const char *error)
+{
+    sd_daemon *d = user;
+    bt_batch *batch = d->flushing;
+    if (status != 0) {
+        char what[ERRLEN + 128];
+        snprintf(what, sizeof(what), "writing a batch of %zu events failed: %s",
+                 bt_events(batch), error);
+        fail(d, what);
+        return;
+    }
+    crash_point(d, "after_commit");
+    for (size_t i = 0; i < bt_partition_count(batch); i++) {
+        const char *topic;
+        int32_t partition;
+        int64_t next;
+        bt_partition(batch, i, &topic, &partition, &next);
+        dm_partition *p = find_partition(d, topic, partition);
+        if (p)
+            p->stored_offset = next;
+    }
+    d->batches++;
+    d->events += bt_events(batch);
+    d->pages += bt_pages(batch);
+    d->rejects += bt_rejects(batch);
+    sd_log_debug("batch", "committed batch %" PRIu64 ": %zu events (%zu rejected), %zu partitions",
+                 d->batches, bt_events(batch), bt_rejects(batch), bt_partition_count(batch));
+    bt_reset(batch);
+    d->spare = batch;
+    d->flushing = NULL;
+
+    if (!d->stopping && !d->revoking)
+        ki_set_draining(d->kafka, true);
+    bool full = bt_events(d->filling) >= (size_t)d->config->batch_max_events;
+    maybe_flush(d, full || d->stopping || d->revoking != NULL);
+    maybe_finish(d);
+}
+
+static void on_batch_timer(uv_timer_t *timer)
+{
+    maybe_flush(timer->data, true);
+}
+
+/* Sends the filling batch when it is full, or when force is set and it holds anything. */
+static void maybe_flush(sd_daemon *d, bool force)
+{
+    if (d->finished || bt_events(d->filling) == 0)
+        return;
+    bool full = bt_events(d->filling) >= (size_t)d->config->batch_max_events;
+    if (!full && !force)
+        return;
+    if (d->flushing) {
+        /* One transaction at a time; stop taking messages until it commits. */
+        if (full)
+            ki_set_draining(d->kafka, false);
+        return;
+    }
+    uv_timer_stop(&d->batch_timer);
+    bt_batch *batch = d->filling;
+    size_t count = bt_partition_count(batch);
+    if (count > d->expected_cap) {
+        int64_t *grown = realloc(d->expected, count * sizeof(*grown));
+        if (!grown) {
+            fail(d, "out of memory preparing a batch");
+            return;
+        }
+        d->expected = grown;
+        d->expected_cap = count;
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *topic;
+        int32_t partition;
+        int64_t next;
+        bt_partition(batch, i, &topic, &partition, &next);
+        dm_partition *p = find_partition(d, topic, partition);
+        d->expected[i] = p ? p->stored_offset : -1;
+    }
+    pgc_step *steps;
+    size_t nsteps;
+    if (bt_prepare(batch, d->config->consumer_group, d->expected, &steps, &nsteps) != 0) {
+        fail(d, "out of memory preparing a batch");
+        return;
+    }
+    /* The step before COMMIT is the last offset advance. */
+    steps[nsteps - 2].on_result = on_before_commit;
+    steps[nsteps - 2].user = d;
+    steps[nsteps - 1].on_sent = on_commit_sent;
+    steps[nsteps - 1].user = d;
+    d->flushing = batch;
+    d->filling = d->spare;
+    d->spare = NULL;
+    if (pgc_run(d->pg, steps, nsteps, on_batch_done, d) != 0) {
+        d->filling = batch;
+        d->flushing = NULL;
+        fail(d, "the PostgreSQL connection is not usable");
+    }
+}
+
+static void on_message(void *user, rd_kafka_message_t *message)
+{
+    sd_daemon *d = user;
+    const char *topic = rd_kafka_topic_name(message->rkt);
+    dm_partition *p = find_partition(d, topic, message->partition);
+    if (d->stopping || !p || !p->owned) {
+        /* Not ours any more (or shutting down): whoever owns it next reads it again. */
+        rd_kafka_message_destroy(message);
+        return;
+    }
+    if (!p->first_seen) {
+        p->first_seen = true;
+        sd_log_info("kafka", "%s[%d]: first message at offset %" PRId64 "%s", topic,
+                    (int)message->partition, message->offset,
+                    p->stored_offset >= 0 && message->offset != p->stored_offset
+                        ? " (not the stored offset: the log was truncated or compacted)"
+                        : "");
+    }
+    char why[512];
+    bt_added added = bt_add(d->filling, message, now_ms(), why, sizeof(why));
+    if (added == BT_REJECTED) {
+        sd_log_warning("kafka", "%s[%d]@%" PRId64 ": event rejected (%s); recorded in "
+                                "storyd_rejected_event and skipped",
+                       topic, (int)message->partition, message->offset, why);
+    }
+    rd_kafka_message_destroy(message);
+    if (added == BT_NOMEM) {
+        fail(d, "out of memory adding an event to the batch");
+        return;
+    }
+    if (bt_events(d->filling) == 1 && d->config->batch_max_wait_ms > 0)
+        uv_timer_start(&d->batch_timer, on_batch_timer, (uint64_t)d->config->batch_max_wait_ms, 0);
+    maybe_flush(d, d->config->batch_max_wait_ms == 0);
+}
+
+/* ---- Assignment and revocation ---------------------------------------------------------- */
+
+typedef struct assign_ctx {
+    sd_daemon *d;
+    uint64_t epoch;
+} assign_ctx;
+
+static void on_offsets_rows(void *user, const PGresult *result)
+{
+    sd_daemon *d = user;
+    for (int row = 0; row < PQntuples(result); row++) {
+        dm_partition *p = get_partition(d, PQgetvalue(result, row, 0),
+                                        (int32_t)atoi(PQgetvalue(result, row, 1)));
+        if (p)
+            p->stored_offset = strtoll(PQgetvalue(result, row, 2), NULL, 10);
+    }
+}
+
+static void on_offsets_loaded(void *user, int status, const char *error)
+{
+    assign_ctx *ctx = user;
+    sd_daemon *d = ctx->d;
+    uint64_t epoch = ctx->epoch;
+    free(ctx);
+    if (status != 0) {
+        char what[ERRLEN + 64];
+        snprintf(what, sizeof(what), "reading stored offsets failed: %s", error);
+        fail(d, what);
+        return;
+    }
+    if (epoch != d->assign_epoch || !d->assigning || d->finished || d->stopping) {
+        /* A revocation (or a stop) arrived first and cancelled this load. */
+        maybe_finish(d);
+        return;
+    }
+    rd_kafka_topic_partition_list_t *list = d->assigning;
+    d->assigning = NULL;
+    const char *reset = sd_kv_get(&d->config->kafka, "auto.offset.reset");
+    bool latest = reset && (strcmp(reset, "latest") == 0 || strcmp(reset, "largest") == 0 ||
+                            strcmp(reset, "end") == 0);
+    for (int i = 0; i < list->cnt; i++) {
+        rd_kafka_topic_partition_t *tp = &list->elems[i];
+        dm_partition *p = get_partition(d, tp->topic, tp->partition);
+        if (!p) {
+            rd_kafka_topic_partition_list_destroy(list);
+            fail(d, "out of memory recording an assignment");
+            return;
+        }
+        p->owned = true;
+        p->first_seen = false;
+        if (p->stored_offset >= 0) {
+            tp->offset = p->stored_offset;
+            sd_log_info("kafka", "%s[%d]: resuming at offset %" PRId64 " stored in PostgreSQL",
+                        tp->topic, (int)tp->partition, p->stored_offset);
+        } else {
+            tp->offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+            sd_log_info("kafka", "%s[%d]: no stored offset, starting at the %s", tp->topic,
+                        (int)tp->partition, latest ? "end (auto.offset.reset)" : "beginning");
+        }
+    }
+    char err[ERRLEN];
+    if (ki_assign(d->kafka, list, err, sizeof(err)) != 0) {
+        rd_kafka_topic_partition_list_destroy(list);
+        fail(d, err);
+        return;
+    }
+    sd_log_notice("kafka", "assigned %d partition(s) of group %s (%s protocol)", list->cnt,
+                  d->config->consumer_group, ki_protocol(d->kafka));
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void on_assign(void *user, const rd_kafka_topic_partition_list_t *partitions)
+{
+    sd_daemon *d = user;
+    if (d->assigning)
+        rd_kafka_topic_partition_list_destroy(d->assigning);
+    d->assigning = rd_kafka_topic_partition_list_copy(partitions);
+    assign_ctx *ctx = malloc(sizeof(*ctx));
+    if (!ctx) {
+        fail(d, "out of memory handling an assignment");
+        return;
+    }
+    ctx->d = d;
+    ctx->epoch = ++d->assign_epoch;
+    d->offsets_params[0] = d->config->consumer_group;
+    d->offsets_step = (pgc_step){
+        .kind = PGC_STEP_QUERY,
+        .sql = "SELECT kafka_topic, kafka_partition, next_offset FROM storyd_consumer_offset "
+               "WHERE consumer_group = $1",
+        .nparams = 1,
+        .params = d->offsets_params,
+        .on_result = on_offsets_rows,
+        .user = d,
+    };
+    if (pgc_run(d->pg, &d->offsets_step, 1, on_offsets_loaded, ctx) != 0) {
+        free(ctx);
+        fail(d, "the PostgreSQL connection is not usable");
+    }
+}
+
+/* Completes a revocation once no transaction touching the partitions is in flight. */
+static void finish_revoke(sd_daemon *d)
+{
+    if (!d->revoking || d->flushing || bt_events(d->filling) > 0)
+        return;
+    rd_kafka_topic_partition_list_t *list = d->revoking;
+    d->revoking = NULL;
+    char err[ERRLEN];
+    if (ki_unassign(d->kafka, list, err, sizeof(err)) != 0)
+        sd_log_error("kafka", "%s", err);
+    sd_log_notice("kafka", "gave up %d partition(s)%s", list->cnt,
+                  d->revoking_lost ? " (lost: nothing of theirs was committed)" : "");
+    rd_kafka_topic_partition_list_destroy(list);
+    if (!d->stopping)
+        ki_set_draining(d->kafka, true);
+}
+
+static void on_revoke(void *user, const rd_kafka_topic_partition_list_t *partitions, bool lost)
+{
+    sd_daemon *d = user;
+    /* A load of offsets still in flight is for an assignment that no longer exists. */
+    d->assign_epoch++;
+    if (d->assigning) {
+        rd_kafka_topic_partition_list_destroy(d->assigning);
+        d->assigning = NULL;
+    }
+    for (int i = 0; i < partitions->cnt; i++) {
+        dm_partition *p = find_partition(d, partitions->elems[i].topic,
+                                         partitions->elems[i].partition);
+        if (p)
+            p->owned = false;
+    }
+    if (d->revoking)
+        rd_kafka_topic_partition_list_destroy(d->revoking);
+    d->revoking = rd_kafka_topic_partition_list_copy(partitions);
+    d->revoking_lost = lost;
+    ki_set_draining(d->kafka, false);
+    if (lost) {
+        /* Another member may own these already: what was collected must not commit. */
+        bt_reset(d->filling);
+        uv_timer_stop(&d->batch_timer);
+    } else {
+        maybe_flush(d, true);
+    }
+    finish_revoke(d);
+}
+
+static void on_kafka_fatal(void *user, const char *reason)
+{
+    char what[ERRLEN];
+    snprintf(what, sizeof(what), "Kafka consumer failed: %s", reason);
+    fail(user, what);
+}
+
+/* ---- Start, stop ---------------------------------------------------------------------------- */
+
+static void on_finisher(uv_idle_t *idle)
+{
+    sd_daemon *d = idle->data;
+    uv_idle_stop(idle);
+    /* Runs outside any library callback, so both clients can be torn down here. */
+    if (d->kafka) {
+        ki_free(d->kafka);
+        d->kafka = NULL;
+    }
+    if (d->pg) {
+        pgc_free(d->pg);
+        d->pg = NULL;
+    }
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->batch_timer, NULL);
+    uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
+    uv_close((uv_handle_t *)&d->finisher, NULL);
+    sd_log_notice("storyd",
+                  "stopped: %" PRIu64 " events (%" PRIu64 " pages, %" PRIu64
+                  " rejected) in %" PRIu64 " batches",
+                  d->events, d->pages, d->rejects, d->batches);
+}
+
+static void maybe_finish(sd_daemon *d)
+{
+    finish_revoke(d);
+    if (!d->stopping || d->finished || d->flushing || bt_events(d->filling) > 0 ||
+        (d->pg && pgc_busy(d->pg)))
+        return;
+    d->finished = true;
+    uv_idle_start(&d->finisher, on_finisher);
+}
+
+static void on_shutdown_timeout(uv_timer_t *timer)
+{
+    sd_daemon *d = timer->data;
+    fail(d, "the batch in flight did not commit within storyd.shutdown_timeout_ms");
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    sd_daemon *d = handle->data;
+    if (d->stopping) {
+        sd_log_notice("storyd", "%s again: already stopping", strsignal(signum));
+        return;
+    }
+    sd_log_notice("storyd", "%s: stop fetching, finish the batch in flight, commit, exit",
+                  strsignal(signum));
+    d->stopping = true;
+    if (d->kafka)
+        ki_set_draining(d->kafka, false);
+    uv_timer_start(&d->shutdown_timer, on_shutdown_timeout,
+                   (uint64_t)d->config->shutdown_timeout_ms, 0);
+    maybe_flush(d, true);
+    maybe_finish(d);
+}
+
+static void start_kafka(sd_daemon *d)
+{
+    static const ki_callbacks callbacks = {
+        .on_message = on_message,
+        .on_assign = on_assign,
+        .on_revoke = on_revoke,
+        .on_fatal = on_kafka_fatal,
+    };
+    char err[ERRLEN];
+    d->kafka = ki_new(&d->loop, d->config, &callbacks, d, err, sizeof(err));
+    if (!d->kafka) {
+        fail(d, err);
+        return;
+    }
+    if (ki_start(d->kafka, err, sizeof(err)) != 0) {
+        fail(d, err);
+        return;
+    }
+    sd_log_notice("storyd", "consuming %s as group %s (%s), writing to %s",
+                  d->config->input_topic, d->config->consumer_group,
+                  sd_kv_get(&d->config->kafka, "bootstrap.servers"), pgc_describe(d->pg));
+}
+
+static void on_version_row(void *user, const PGresult *result)
+{
+    sd_daemon *d = user;
+    if (PQntuples(result) == 1)
+        d->db_version = atoi(PQgetvalue(result, 0, 0));
+}
+
+static void on_version_checked(void *user, int status, const char *error)
+{
+    sd_daemon *d = user;
+    char what[ERRLEN + 128];
+    if (status != 0) {
+        snprintf(what, sizeof(what), "reading the schema version failed (run storyd migrate?): %s",
+                 error);
+        fail(d, what);
+        return;
+    }
+    int latest = sd_migrate_latest_version();
+    if (d->db_version != latest) {
+        snprintf(what, sizeof(what),
+                 "the database schema is at version %d, this storyd needs %d: %s", d->db_version,
+                 latest,
+                 d->db_version < latest ? "run storyd migrate first"
+                                        : "refusing to run against a newer schema");
+        fail(d, what);
+        return;
+    }
+    if (!d->stopping)
+        start_kafka(d);
+    else
+        maybe_finish(d);
+}
+
+static void on_pg_connected(void *user, int status, const char *error)
+{
+    sd_daemon *d = user;
+    if (status != 0) {
+        fail(d, error);
+        return;
+    }
+    sd_log_info("postgres", "connected to %s", pgc_describe(d->pg));
+    d->version_step = (pgc_step){
+        .kind = PGC_STEP_QUERY,
+        .sql = sd_migrate_version_sql,
+        .on_result = on_version_row,
+        .user = d,
+    };
+    if (pgc_run(d->pg, &d->version_step, 1, on_version_checked, d) != 0)
+        fail(d, "the PostgreSQL connection is not usable");
+}
+
+int sd_daemon_run(const sd_config *config)
+{
+    sd_daemon *d = calloc(1, sizeof(*d));
+    if (!d) {
+        sd_log_error("storyd", "out of memory");
+        return 1;
+    }
+    d->config = config;
+    d->filling = bt_new();
+    d->spare = bt_new();
+    if (!d->filling || !d->spare || uv_loop_init(&d->loop) != 0) {
+        sd_log_error("storyd", "cannot initialize");
+        bt_free(d->filling);
+        bt_free(d->spare);
+        free(d);
+        return 1;
+    }
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_timer_init(&d->loop, &d->batch_timer);
+    uv_timer_init(&d->loop, &d->shutdown_timer);
+    uv_idle_init(&d->loop, &d->finisher);
+    d->sigterm.data = d->sigint.data = d->batch_timer.data = d->shutdown_timer.data =
+        d->finisher.data = d;
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    /* A closed PostgreSQL socket must be an error return, not a process-killing signal. */
+    signal(SIGPIPE, SIG_IGN);
+
+    d->pg = pgc_new(&d->loop, config);
+    if (!d->pg || pgc_connect(d->pg, on_pg_connected, d) != 0)
+        fail(d, "cannot start connecting to PostgreSQL (check the [postgres] keys)");
+
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    /* Handles are closed; one more turn runs their close callbacks. */
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&d->loop) != 0)
+        sd_log_warning("storyd", "the loop still had open handles at exit");
+
+    int code = d->exit_code;
+    if (d->assigning)
+        rd_kafka_topic_partition_list_destroy(d->assigning);
+    if (d->revoking)
+        rd_kafka_topic_partition_list_destroy(d->revoking);
+    for (size_t i = 0; i < d->partition_count; i++)
+        free(d->partitions[i].topic);
+    free(d->partitions);
+    free(d->expected);
+    bt_free(d->filling);
+    bt_free(d->flushing);
+    bt_free(d->spare);
+    free(d);
+    return code;
+}

@@ -1,0 +1,333 @@
+#include "daemon/kafka_in.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+/* Messages served per loop turn before yielding to PostgreSQL and timers. */
+#define POLL_BUDGET 2000
+
+struct ki_consumer {
+    uv_loop_t *loop;
+    const sd_config *config; /* borrowed */
+    ki_callbacks callbacks;
+    void *user;
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue; /* the consumer queue, which also carries logs and errors */
+    int pipe_read, pipe_write;
+    uv_poll_t wake;
+    uv_timer_t tick;
+    uv_idle_t more; /* continues serving when a turn's budget ran out */
+    bool draining;
+    bool closing;
+    bool started;
+    int handles_open;
+};
+
+static void serve_queue(ki_consumer *consumer);
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *facility, const char *line)
+{
+    (void)rk;
+    /* Served from rd_kafka_consumer_poll on the loop thread (log.queue=true). */
+    int ours = level <= 3 ? SD_LOG_ERROR : level > SD_LOG_DEBUG ? SD_LOG_DEBUG : level;
+    sd_log(ours, "rdkafka", "%s: %s", facility, line);
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    ki_consumer *consumer = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char fatal[512];
+        rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
+        char message[700];
+        snprintf(message, sizeof(message), "%s: %s", rd_kafka_err2name(code), fatal);
+        if (consumer->callbacks.on_fatal)
+            consumer->callbacks.on_fatal(consumer->user, message);
+        return;
+    }
+    /* Transport errors are retried by librdkafka; they are worth a line, not an exit. */
+    sd_log_warning("kafka", "%s: %s", rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *partitions, void *opaque)
+{
+    ki_consumer *consumer = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    if (consumer->closing) {
+        /* At close nothing is in flight any more: give everything back now. */
+        if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+            if (cooperative)
+                rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, partitions));
+            else
+                rd_kafka_assign(rk, NULL);
+        }
+        return;
+    }
+    switch (err) {
+    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+        consumer->callbacks.on_assign(consumer->user, partitions);
+        break;
+    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+        consumer->callbacks.on_revoke(consumer->user, partitions, rd_kafka_assignment_lost(rk));
+        break;
+    default:
+        sd_log_error("kafka", "rebalance failed: %s", rd_kafka_err2str(err));
+        consumer->callbacks.on_revoke(consumer->user, partitions, true);
+        break;
+    }
+}
+
+static void drain_pipe(ki_consumer *consumer)
+{
+    char scratch[256];
+    while (read(consumer->pipe_read, scratch, sizeof(scratch)) > 0) {
+    }
+}
+
+static void on_wake(uv_poll_t *handle, int status, int events)
+{
+    (void)status;
+    (void)events;
+    ki_consumer *consumer = handle->data;
+    drain_pipe(consumer);
+    serve_queue(consumer);
+}
+
+static void on_tick(uv_timer_t *handle)
+{
+    serve_queue(handle->data);
+}
+
+static void on_more(uv_idle_t *handle)
+{
+    ki_consumer *consumer = handle->data;
+    uv_idle_stop(handle);
+    serve_queue(consumer);
+}
+
+static void report_message_error(rd_kafka_message_t *message)
+{
+    const char *topic = message->rkt ? rd_kafka_topic_name(message->rkt) : "-";
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+        return;
+    /* An out-of-range offset is reported, never silently reset past data (issue 8 refines). */
+    sd_log_error("kafka", "%s[%d]@%lld: %s", topic, (int)message->partition,
+                 (long long)message->offset, rd_kafka_message_errstr(message));
+}
+
+static void serve_queue(ki_consumer *consumer)
+{
+    if (consumer->closing || !consumer->draining)
+        return;
+    for (int served = 0; served < POLL_BUDGET; served++) {
+        rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer->rk, 0);
+        if (!message)
+            return;
+        if (message->err) {
+            report_message_error(message);
+            rd_kafka_message_destroy(message);
+        } else {
+            consumer->callbacks.on_message(consumer->user, message);
+        }
+        if (consumer->closing || !consumer->draining)
+            return;
+    }
+    /* Budget spent with messages left: the pipe will not be written again for them. */
+    uv_idle_start(&consumer->more, on_more);
+}
+
+static int set_conf(rd_kafka_conf_t *conf, const char *key, const char *value, char *err,
+                    size_t errlen)
+{
+    char inner[512];
+    if (rd_kafka_conf_set(conf, key, value, inner, sizeof(inner)) != RD_KAFKA_CONF_OK) {
+        snprintf(err, errlen, "kafka.%s: %s", key, inner);
+        return -1;
+    }
+    return 0;
+}
+
+ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks *callbacks,
+                    void *user, char *err, size_t errlen)
+{
+    ki_consumer *consumer = calloc(1, sizeof(*consumer));
+    if (!consumer) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    consumer->loop = loop;
+    consumer->config = config;
+    consumer->callbacks = *callbacks;
+    consumer->user = user;
+    consumer->pipe_read = consumer->pipe_write = -1;
+    consumer->draining = true;
+
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* Defaults a user may override, then the user's keys, then the keys storyd owns. */
+    if (set_conf(conf, "client.id", "storyd", err, errlen) != 0 ||
+        set_conf(conf, "auto.offset.reset", "earliest", err, errlen) != 0)
+        goto fail_conf;
+    for (size_t i = 0; i < config->kafka.count; i++) {
+        if (set_conf(conf, config->kafka.keys[i], config->kafka.values[i], err, errlen) != 0)
+            goto fail_conf;
+    }
+    if (set_conf(conf, "group.id", config->consumer_group, err, errlen) != 0 ||
+        set_conf(conf, "enable.auto.commit", "false", err, errlen) != 0 ||
+        set_conf(conf, "enable.auto.offset.store", "false", err, errlen) != 0 ||
+        set_conf(conf, "enable.partition.eof", "false", err, errlen) != 0 ||
+        set_conf(conf, "log.queue", "true", err, errlen) != 0)
+        goto fail_conf;
+    rd_kafka_conf_set_opaque(conf, consumer);
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+
+    char inner[512];
+    consumer->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, inner, sizeof(inner));
+    if (!consumer->rk) {
+        snprintf(err, errlen, "creating the Kafka consumer: %s", inner);
+        goto fail_conf;
+    }
+    /* From here the consumer owns conf. Logs and the main queue go to the consumer queue. */
+    rd_kafka_set_log_queue(consumer->rk, NULL);
+    rd_kafka_poll_set_consumer(consumer->rk);
+    consumer->queue = rd_kafka_queue_get_consumer(consumer->rk);
+
+    int fds[2];
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "pipe2: %s", strerror(errno));
+        goto fail;
+    }
+    consumer->pipe_read = fds[0];
+    consumer->pipe_write = fds[1];
+    return consumer;
+
+fail_conf:
+    rd_kafka_conf_destroy(conf);
+    free(consumer);
+    return NULL;
+fail:
+    rd_kafka_queue_destroy(consumer->queue);
+    rd_kafka_destroy(consumer->rk);
+    free(consumer);
+    return NULL;
+}
+
+int ki_start(ki_consumer *consumer, char *err, size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(topics, consumer->config->input_topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t rc = rd_kafka_subscribe(consumer->rk, topics);
+    rd_kafka_topic_partition_list_destroy(topics);
+    if (rc) {
+        snprintf(err, errlen, "subscribing to %s: %s", consumer->config->input_topic,
+                 rd_kafka_err2str(rc));
+        return -1;
+    }
+    uv_poll_init(consumer->loop, &consumer->wake, consumer->pipe_read);
+    uv_timer_init(consumer->loop, &consumer->tick);
+    uv_idle_init(consumer->loop, &consumer->more);
+    consumer->wake.data = consumer->tick.data = consumer->more.data = consumer;
+    consumer->handles_open = 3;
+    consumer->started = true;
+    rd_kafka_queue_io_event_enable(consumer->queue, consumer->pipe_write, "1", 1);
+    uv_poll_start(&consumer->wake, UV_READABLE, on_wake);
+    uv_timer_start(&consumer->tick, on_tick, (uint64_t)consumer->config->poll_interval_ms,
+                   (uint64_t)consumer->config->poll_interval_ms);
+    /* Anything queued before the fd was enabled would never write to it. */
+    uv_idle_start(&consumer->more, on_more);
+    return 0;
+}
+
+void ki_set_draining(ki_consumer *consumer, bool draining)
+{
+    if (consumer->draining == draining)
+        return;
+    consumer->draining = draining;
+    if (draining && consumer->started && !consumer->closing)
+        uv_idle_start(&consumer->more, on_more);
+}
+
+int ki_assign(ki_consumer *consumer, rd_kafka_topic_partition_list_t *partitions, char *err,
+              size_t errlen)
+{
+    if (strcmp(rd_kafka_rebalance_protocol(consumer->rk), "COOPERATIVE") == 0) {
+        rd_kafka_error_t *error = rd_kafka_incremental_assign(consumer->rk, partitions);
+        if (error) {
+            snprintf(err, errlen, "incremental assign: %s", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            return -1;
+        }
+        return 0;
+    }
+    rd_kafka_resp_err_t rc = rd_kafka_assign(consumer->rk, partitions);
+    if (rc) {
+        snprintf(err, errlen, "assign: %s", rd_kafka_err2str(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int ki_unassign(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *partitions,
+                char *err, size_t errlen)
+{
+    if (strcmp(rd_kafka_rebalance_protocol(consumer->rk), "COOPERATIVE") == 0) {
+        rd_kafka_error_t *error = rd_kafka_incremental_unassign(consumer->rk, partitions);
+        if (error) {
+            snprintf(err, errlen, "incremental unassign: %s", rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            return -1;
+        }
+        return 0;
+    }
+    rd_kafka_resp_err_t rc = rd_kafka_assign(consumer->rk, NULL);
+    if (rc) {
+        snprintf(err, errlen, "unassign: %s", rd_kafka_err2str(rc));
+        return -1;
+    }
+    return 0;
+}
+
+const char *ki_protocol(ki_consumer *consumer)
+{
+    return rd_kafka_rebalance_protocol(consumer->rk);
+}
+
+static void handle_closed(uv_handle_t *handle)
+{
+    ki_consumer *consumer = handle->data;
+    if (--consumer->handles_open > 0)
+        return;
+    close(consumer->pipe_read);
+    close(consumer->pipe_write);
+    free(consumer);
+}
+
+void ki_free(ki_consumer *consumer)
+{
+    if (!consumer)
+        return;
+    consumer->closing = true;
+    rd_kafka_queue_io_event_enable(consumer->queue, -1, NULL, 0);
+    rd_kafka_resp_err_t rc = rd_kafka_consumer_close(consumer->rk);
+    if (rc)
+        sd_log_warning("kafka", "closing the consumer: %s", rd_kafka_err2str(rc));
+    rd_kafka_queue_destroy(consumer->queue);
+    rd_kafka_destroy(consumer->rk);
+    if (!consumer->started) {
+        close(consumer->pipe_read);
+        close(consumer->pipe_write);
+        free(consumer);
+        return;
+    }
+    uv_close((uv_handle_t *)&consumer->wake, handle_closed);
+    uv_close((uv_handle_t *)&consumer->tick, handle_closed);
+    uv_close((uv_handle_t *)&consumer->more, handle_closed);
+}

@@ -1,0 +1,72 @@
+/*
+ * The Kafka consumer on the libuv loop.
+ *
+ * librdkafka writes one byte to a pipe when its consumer queue goes from
+ * empty to non-empty; a uv_poll on the pipe's read end wakes the loop, which
+ * then serves the queue with rd_kafka_consumer_poll(rk, 0) until it is empty
+ * (or a per-turn budget is spent, in which case an idle handle continues on
+ * the next turn, since the pipe will not be written again). A timer also
+ * polls every storyd.poll_interval_ms so that fd-only wake-ups can never
+ * exceed max.poll.interval.ms (librdkafka#3344). librdkafka's log lines and
+ * errors are served from the same queue, on the loop thread.
+ *
+ * Assignment is left to the caller: on_assign and on_revoke report what the
+ * group decided, and the caller calls ki_assign / ki_unassign later, after it
+ * has read stored offsets from PostgreSQL or finished the batch in flight.
+ */
+#ifndef SD_DAEMON_KAFKA_IN_H
+#define SD_DAEMON_KAFKA_IN_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <uv.h>
+
+#include "common/config.h"
+
+typedef struct ki_consumer ki_consumer;
+
+typedef struct ki_callbacks {
+    /* A message; the callee takes ownership and destroys it with rd_kafka_message_destroy. */
+    void (*on_message)(void *user, rd_kafka_message_t *message);
+    /* Partitions given to us (borrowed for the call); answer with ki_assign. */
+    void (*on_assign)(void *user, const rd_kafka_topic_partition_list_t *partitions);
+    /* Partitions taken away (borrowed for the call); answer with ki_unassign. lost: another
+     * consumer may own them already, so nothing for them may be committed. */
+    void (*on_revoke)(void *user, const rd_kafka_topic_partition_list_t *partitions, bool lost);
+    /* librdkafka reported a fatal error; the consumer is unusable. */
+    void (*on_fatal)(void *user, const char *reason);
+} ki_callbacks;
+
+/*
+ * Creates the consumer from config ([kafka] passthrough plus the keys storyd
+ * owns). callbacks is copied. Returns NULL with err filled on failure.
+ */
+ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks *callbacks,
+                    void *user, char *err, size_t errlen);
+
+/* Subscribes to storyd.input_topic and starts watching the queue. Returns 0 or -1. */
+int ki_start(ki_consumer *consumer, char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* Whether messages are taken from the queue; false holds them there (backpressure). */
+void ki_set_draining(ki_consumer *consumer, bool draining);
+
+/* Completes an assignment; each element's offset says where to start. Returns 0 or -1. */
+int ki_assign(ki_consumer *consumer, rd_kafka_topic_partition_list_t *partitions, char *err,
+              size_t errlen) __attribute__((warn_unused_result));
+
+/* Completes a revocation. Returns 0 or -1. */
+int ki_unassign(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *partitions,
+                char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* "EAGER" or "COOPERATIVE", for logs. */
+const char *ki_protocol(ki_consumer *consumer);
+
+/*
+ * Leaves the group (blocking, bounded by librdkafka's timeouts; only at
+ * shutdown, after the last batch committed) and destroys the consumer. Any
+ * revocation during close is answered internally. Handles are released on a
+ * later loop turn.
+ */
+void ki_free(ki_consumer *consumer);
+
+#endif
