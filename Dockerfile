@@ -10,7 +10,7 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         build-essential cmake ninja-build pkg-config \
         librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libpq-dev \
-        libinih-dev libjansson-dev libxxhash-dev libutf8proc-dev libxml2-dev libcmocka-dev \
+        libjansson-dev libxxhash-dev libutf8proc-dev libxml2-dev libcmocka-dev \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -28,7 +28,7 @@ FROM debian:12-slim
 ARG DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
-        librdkafka1 libprotobuf-c1 libuv1 libpq5 libinih1 libjansson4 libxxhash0 \
+        librdkafka1 libprotobuf-c1 libuv1 libpq5 libjansson4 libxxhash0 \
         libutf8proc2 libxml2 \
     && rm -rf /var/lib/apt/lists/*
 

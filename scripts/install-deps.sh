@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   librdkafka-dev libprotobuf-c-dev protobuf-c-compiler libuv1-dev libpq-dev
-  libinih-dev libjansson-dev libxxhash-dev libutf8proc-dev libxml2-dev libcmocka-dev
+  libjansson-dev libxxhash-dev libutf8proc-dev libxml2-dev libcmocka-dev
   postgresql postgresql-client
   openjdk-17-jre-headless maven
   python3 clang clang-format valgrind kcat

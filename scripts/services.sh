@@ -5,7 +5,7 @@
 #   STORYD_KAFKA_BROKERS=127.0.0.1:19092
 #   STORYD_PG_DSN='host=127.0.0.1 port=15432 dbname=storyd user=storyd'
 #
-# Usage: scripts/services.sh start | stop [--wipe] | status
+# Usage: scripts/services.sh start | stop [--wipe] | stop-unless-kept | status
 set -euo pipefail
 
 me="services.sh"
@@ -76,9 +76,18 @@ sub="${1:-}"
 case "$sub" in
   start) cmd_start "$@" ;;
   stop) cmd_stop "$@" ;;
+  # CTest's cleanup fixture: a developer who keeps services between runs sets
+  # STORYD_KEEP_SERVICES=1; CI and the test command stop them.
+  stop-unless-kept)
+    if [[ "${STORYD_KEEP_SERVICES:-0}" == 1 ]]; then
+      say "STORYD_KEEP_SERVICES=1: leaving the services running"
+    else
+      cmd_stop
+    fi
+    ;;
   status) cmd_status "$@" ;;
   *)
-    echo "usage: $me start | stop [--wipe] | status" >&2
+    echo "usage: $me start | stop [--wipe] | stop-unless-kept | status" >&2
     exit 2
     ;;
 esac

@@ -150,8 +150,8 @@ int sd_cmd_lag(const sd_config *config, double wait_seconds)
             total += partition_lag(&rows[i]);
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        double elapsed = (double)(now.tv_sec - start.tv_sec) +
-                         (double)(now.tv_nsec - start.tv_nsec) / 1e9;
+        double elapsed =
+            (double)(now.tv_sec - start.tv_sec) + (double)(now.tv_nsec - start.tv_nsec) / 1e9;
         bool done = total == 0 || wait_seconds <= 0 || elapsed >= wait_seconds;
         if (done) {
             if (tty && wait_seconds > 0)

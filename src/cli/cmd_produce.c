@@ -177,10 +177,10 @@ static int encode_line(json_t *line, sd_buf *out, const char **url, char *err, s
 
     json_t *headers = json_object_get(line, "headers");
     size_t nheaders = json_is_object(headers) ? json_object_size(headers) : 0;
-    Storyd__V1__PageEvent__HeadersEntry *entries = calloc(nheaders ? nheaders : 1,
-                                                          sizeof(*entries));
-    Storyd__V1__PageEvent__HeadersEntry **entry_ptrs = calloc(nheaders ? nheaders : 1,
-                                                              sizeof(*entry_ptrs));
+    Storyd__V1__PageEvent__HeadersEntry *entries =
+        calloc(nheaders ? nheaders : 1, sizeof(*entries));
+    Storyd__V1__PageEvent__HeadersEntry **entry_ptrs =
+        calloc(nheaders ? nheaders : 1, sizeof(*entry_ptrs));
     int rc = 0;
     if (!entries || !entry_ptrs) {
         snprintf(err, errlen, "out of memory");
@@ -262,8 +262,7 @@ static long produce_file(rd_kafka_t *rk, const char *topic, const char *path, bo
         }
         rd_kafka_resp_err_t rc;
         for (;;) {
-            rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic),
-                                   RD_KAFKA_V_KEY(url, strlen(url)),
+            rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(url, strlen(url)),
                                    RD_KAFKA_V_VALUE(packed.data, packed.len),
                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)

@@ -6,11 +6,21 @@
 
 /* Keys that only a group consumer takes; a producer would warn about each of them. */
 static const char *const consumer_only_keys[] = {
-    "group.instance.id",   "auto.offset.reset",   "partition.assignment.strategy",
-    "session.timeout.ms",  "heartbeat.interval.ms", "max.poll.interval.ms",
-    "fetch.min.bytes",     "fetch.wait.max.ms",   "fetch.max.bytes",
-    "queued.min.messages", "queued.max.messages.kbytes", "isolation.level",
-    "group.protocol.type", "coordinator.query.interval.ms", "check.crcs",
+    "group.instance.id",
+    "auto.offset.reset",
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "fetch.min.bytes",
+    "fetch.wait.max.ms",
+    "fetch.max.bytes",
+    "queued.min.messages",
+    "queued.max.messages.kbytes",
+    "isolation.level",
+    "group.protocol.type",
+    "coordinator.query.interval.ms",
+    "check.crcs",
 };
 
 static bool consumer_only(const char *key)

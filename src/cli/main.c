@@ -139,9 +139,43 @@ static int cmd_migrate(const sd_config *config)
         sd_log_error("migrate", "%s", err);
         return 1;
     }
-    printf("schema at version %d (%d migration%s applied)\n", sd_migrate_latest_version(),
-           applied, applied == 1 ? "" : "s");
+    printf("schema at version %d (%d migration%s applied)\n", sd_migrate_latest_version(), applied,
+           applied == 1 ? "" : "s");
     return 0;
+}
+
+/*
+ * Checks the passthrough sections the way the libraries will read them, so a
+ * misspelt librdkafka property or libpq keyword fails here and not at start.
+ */
+static int cmd_check_config(const sd_config *config)
+{
+    int rc = 0;
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char err[512];
+    for (size_t i = 0; i < config->kafka.count; i++) {
+        if (rd_kafka_conf_set(conf, config->kafka.keys[i], config->kafka.values[i], err,
+                              sizeof(err)) != RD_KAFKA_CONF_OK) {
+            sd_log_error("config", "kafka.%s: %s", config->kafka.keys[i], err);
+            rc = 2;
+        }
+    }
+    rd_kafka_conf_destroy(conf);
+    PQconninfoOption *known = PQconndefaults();
+    for (size_t i = 0; i < config->postgres.count; i++) {
+        bool found = false;
+        for (PQconninfoOption *o = known; o && o->keyword; o++)
+            found = found || strcmp(o->keyword, config->postgres.keys[i]) == 0;
+        if (!found) {
+            sd_log_error("config", "postgres.%s: not a libpq connection keyword",
+                         config->postgres.keys[i]);
+            rc = 2;
+        }
+    }
+    PQconninfoFree(known);
+    if (rc == 0)
+        printf("configuration OK\n");
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -187,8 +221,7 @@ int main(int argc, char **argv)
     } else if (strcmp(command, "lag") == 0) {
         code = sd_cmd_lag(config, wait_seconds);
     } else if (strcmp(command, "check-config") == 0) {
-        printf("configuration OK\n");
-        code = 0;
+        code = cmd_check_config(config);
     } else {
         sd_log_error("storyd", "unknown command '%s' (see storyd --help)", command);
     }

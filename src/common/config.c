@@ -1,13 +1,16 @@
 #include "common/config.h"
 
+#include "common/ini.h"
+
 #include <errno.h>
-#include <ini.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #define KEY(section, name, type, def, field, lo, hi, reload, help)                                 \
-    {section, name, type, def, offsetof(sd_config, field), lo, hi, reload, help}
+    {                                                                                              \
+        section, name, type, def, offsetof(sd_config, field), lo, hi, reload, help                 \
+    }
 
 /* The one table of storyd's own keys. Passthrough sections are not listed here. */
 static const sd_config_key config_keys[] = {
@@ -17,8 +20,8 @@ static const sd_config_key config_keys[] = {
         "Kafka consumer group; also the key of the offsets stored in PostgreSQL."),
     KEY("storyd", "log_level", SD_CFG_LOG_LEVEL, "info", log_level, 0, 0, true,
         "One of error, warning, notice, info, debug."),
-    KEY("storyd", "shutdown_timeout_ms", SD_CFG_INT, "30000", shutdown_timeout_ms, 100,
-        3600000, true, "How long SIGTERM waits for the batch in flight before giving up."),
+    KEY("storyd", "shutdown_timeout_ms", SD_CFG_INT, "30000", shutdown_timeout_ms, 100, 3600000,
+        true, "How long SIGTERM waits for the batch in flight before giving up."),
     KEY("storyd", "poll_interval_ms", SD_CFG_INT, "1000", poll_interval_ms, 10, 60000, false,
         "Safety poll of the Kafka queue besides its wake-up fd (librdkafka#3344)."),
     KEY("batch", "max_events", SD_CFG_INT, "500", batch_max_events, 1, 1000000, true,
@@ -27,8 +30,8 @@ static const sd_config_key config_keys[] = {
         "...or once its first event has waited this long."),
     KEY("test", "crash_point", SD_CFG_STRING, NULL, test_crash_point, 0, 0, false,
         "Test-only fault injection: before_commit, after_commit_sent or after_commit."),
-    KEY("test", "crash_after_batches", SD_CFG_INT, "1", test_crash_after_batches, 1, 1000000,
-        false, "Test-only: the crash point fires on this batch."),
+    KEY("test", "crash_after_batches", SD_CFG_INT, "1", test_crash_after_batches, 1, 1000000, false,
+        "Test-only: the crash point fires on this batch."),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
@@ -167,8 +170,8 @@ static int set_typed(sd_config *config, const sd_config_key *key, const char *va
     case SD_CFG_LOG_LEVEL:
         if (sd_log_level_parse(value, (sd_log_level *)field) != 0) {
             snprintf(err, errlen,
-                     "%s: %s.%s: '%s' is not a level (error, warning, notice, info, debug)",
-                     origin, key->section, key->name, value);
+                     "%s: %s.%s: '%s' is not a level (error, warning, notice, info, debug)", origin,
+                     key->section, key->name, value);
             return -1;
         }
         return 0;
@@ -232,8 +235,8 @@ void sd_config_free(sd_config *config)
     free(config);
 }
 
-int sd_config_set(sd_config *config, const char *dotted_key, const char *value,
-                  const char *origin, char *err, size_t errlen)
+int sd_config_set(sd_config *config, const char *dotted_key, const char *value, const char *origin,
+                  char *err, size_t errlen)
 {
     const char *dot = strchr(dotted_key, '.');
     if (!dot || dot == dotted_key) {
@@ -251,33 +254,25 @@ int sd_config_set(sd_config *config, const char *dotted_key, const char *value,
     return set_in_section(config, section, dot + 1, value, origin, err, errlen);
 }
 
-typedef struct load_ctx {
-    sd_config *config;
-    const char *path;
-    char *err;
-    size_t errlen;
-    bool failed;
-} load_ctx;
-
-static int on_ini_line(void *user, const char *section, const char *name, const char *value)
+static int on_ini_key(void *user, const char *section, const char *key, const char *value,
+                      char *err, size_t errlen)
 {
-    load_ctx *ctx = user;
-    if (ctx->failed)
-        return 0;
+    sd_config *config = user;
     if (section[0] == '\0') {
-        snprintf(ctx->err, ctx->errlen, "key '%s' outside of any [section]", name);
-        ctx->failed = true;
-        return 0;
+        snprintf(err, errlen, "key '%s' outside of any [section]", key);
+        return -1;
     }
     char inner[512];
-    if (set_in_section(ctx->config, section, name, value, "", inner, sizeof(inner)) != 0) {
+    if (set_in_section(config, section, key, value, "", inner, sizeof(inner)) != 0) {
         /* Drop the empty origin's ": " prefix; the caller adds path and line. */
-        snprintf(ctx->err, ctx->errlen, "%s", inner[0] == ':' ? inner + 2 : inner);
-        ctx->failed = true;
-        return 0;
+        snprintf(err, errlen, "%s", inner[0] == ':' ? inner + 2 : inner);
+        return -1;
     }
-    return 1;
+    return 0;
 }
+
+/* A configuration file larger than this is a mistake, not a configuration. */
+#define MAX_CONFIG_BYTES (1024 * 1024)
 
 int sd_config_load_file(sd_config *config, const char *path, char *err, size_t errlen)
 {
@@ -286,15 +281,25 @@ int sd_config_load_file(sd_config *config, const char *path, char *err, size_t e
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    char detail[512] = "syntax error";
-    load_ctx ctx = {.config = config, .path = path, .err = detail, .errlen = sizeof(detail)};
-    int rc = ini_parse_file(file, on_ini_line, &ctx);
+    char *text = malloc(MAX_CONFIG_BYTES + 1);
+    size_t len = text ? fread(text, 1, MAX_CONFIG_BYTES + 1, file) : 0;
+    bool read_error = !text || ferror(file);
     fclose(file);
-    if (rc != 0) {
-        if (rc < 0)
-            snprintf(err, errlen, "%s: cannot read the file", path);
-        else
-            snprintf(err, errlen, "%s:%d: %s", path, rc, detail);
+    if (read_error) {
+        snprintf(err, errlen, "%s: cannot read the file", path);
+        free(text);
+        return -1;
+    }
+    if (len > MAX_CONFIG_BYTES) {
+        snprintf(err, errlen, "%s: larger than %d bytes", path, MAX_CONFIG_BYTES);
+        free(text);
+        return -1;
+    }
+    char detail[512];
+    int line = sd_ini_parse(text, len, on_ini_key, config, detail, sizeof(detail));
+    free(text);
+    if (line != 0) {
+        snprintf(err, errlen, "%s:%d: %s", path, line, detail);
         return -1;
     }
     return 0;

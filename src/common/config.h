@@ -70,8 +70,8 @@ int sd_config_load_file(sd_config *config, const char *path, char *err, size_t e
  * "kafka.bootstrap.servers"). `origin` names where the value came from for
  * error messages. Returns 0 or -1 with err filled.
  */
-int sd_config_set(sd_config *config, const char *dotted_key, const char *value,
-                  const char *origin, char *err, size_t errlen) __attribute__((warn_unused_result));
+int sd_config_set(sd_config *config, const char *dotted_key, const char *value, const char *origin,
+                  char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Checks cross-key rules (required keys, forbidden passthrough keys). Returns 0 or -1. */
 int sd_config_validate(const sd_config *config, char *err, size_t errlen)

@@ -15,8 +15,8 @@ int sd_log_threshold = SD_LOG_INFO;
 static bool log_human_format;
 
 static const char *const level_names[] = {
-    [SD_LOG_ERROR] = "error",   [SD_LOG_WARNING] = "warning", [SD_LOG_NOTICE] = "notice",
-    [SD_LOG_INFO] = "info",     [SD_LOG_DEBUG] = "debug",
+    [SD_LOG_ERROR] = "error", [SD_LOG_WARNING] = "warning", [SD_LOG_NOTICE] = "notice",
+    [SD_LOG_INFO] = "info",   [SD_LOG_DEBUG] = "debug",
 };
 
 void sd_log_init(void)
@@ -32,6 +32,11 @@ void sd_log_set_level(sd_log_level level)
 
 int sd_log_level_parse(const char *name, sd_log_level *out)
 {
+    /* "warn" is what most daemons call it; accept it too. */
+    if (strcasecmp(name, "warn") == 0) {
+        *out = SD_LOG_WARNING;
+        return 0;
+    }
     for (int level = SD_LOG_ERROR; level <= SD_LOG_DEBUG; level++) {
         if (strcasecmp(name, level_names[level]) == 0) {
             *out = (sd_log_level)level;

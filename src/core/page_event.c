@@ -1,5 +1,6 @@
 #include "core/page_event.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,8 +9,8 @@
 #include "core/utf8.h"
 #include "storyd/v1/page_event.pb-c.h"
 
-/* 9999-12-31T23:59:59Z: PostgreSQL's timestamptz goes further, but nothing real does. */
-#define MAX_FETCHED_AT_MS 253402300799999LL
+/* 9999-12-31T23:59:59.999Z: PostgreSQL's timestamptz goes further, but nothing real does. */
+#define MAX_FETCHED_AT_MS PE_MAX_TIMESTAMP_MS
 
 struct pe_event_storage {
     pe_page_event event;
@@ -44,13 +45,88 @@ static int check_text(const char *field, const char *text, char *err, size_t err
     return 0;
 }
 
+/* Reads one varint; returns false on a truncated or over-long one. */
+static bool read_varint(const uint8_t **cursor, const uint8_t *end, uint64_t *out)
+{
+    uint64_t value = 0;
+    for (int shift = 0; shift < 64 && *cursor < end; shift += 7) {
+        uint8_t byte = *(*cursor)++;
+        value |= (uint64_t)(byte & 0x7f) << shift;
+        if (!(byte & 0x80)) {
+            *out = value;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * protobuf-c hands string fields over NUL-terminated and drops their length,
+ * so a NUL inside one would silently cut the value short (a different url).
+ * This walks the wire bytes of the string fields of PageEvent (and of its
+ * header entries) and reports the first NUL. The message has already been
+ * unpacked successfully, so anything unexpected simply ends the walk.
+ */
+static const char *find_nul_in_strings(const uint8_t *cursor, const uint8_t *end, bool header_entry,
+                                       size_t *at)
+{
+    while (cursor < end) {
+        uint64_t key, len;
+        if (!read_varint(&cursor, end, &key))
+            return NULL;
+        uint32_t field = (uint32_t)(key >> 3);
+        switch (key & 7) {
+        case 0:
+            if (!read_varint(&cursor, end, &len))
+                return NULL;
+            continue;
+        case 1:
+            cursor += 8;
+            continue;
+        case 5:
+            cursor += 4;
+            continue;
+        case 2:
+            if (!read_varint(&cursor, end, &len) || len > (uint64_t)(end - cursor))
+                return NULL;
+            break;
+        default:
+            return NULL;
+        }
+        const uint8_t *payload = cursor;
+        cursor += len;
+        const char *name = NULL;
+        if (header_entry) {
+            name = field == 1 ? "headers (name)" : field == 2 ? "headers (value)" : NULL;
+        } else {
+            static const char *const string_fields[] = {[1] = "url",
+                                                        [2] = "final_url",
+                                                        [5] = "content_type",
+                                                        [7] = "source_id",
+                                                        [8] = "publisher_hint"};
+            if (field < sizeof(string_fields) / sizeof(string_fields[0]))
+                name = string_fields[field];
+            if (field == 9) {
+                const char *inner = find_nul_in_strings(payload, payload + len, true, at);
+                if (inner)
+                    return inner;
+            }
+        }
+        const uint8_t *nul = name ? memchr(payload, 0, len) : NULL;
+        if (nul) {
+            *at = (size_t)(nul - payload);
+            return name;
+        }
+    }
+    return NULL;
+}
+
 static const char *empty_to_null(const char *text)
 {
     return text && text[0] ? text : NULL;
 }
 
-pe_status pe_decode(const uint8_t *data, size_t len, pe_page_event **out, char *err,
-                    size_t errlen)
+pe_status pe_decode(const uint8_t *data, size_t len, pe_page_event **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!data || len == 0) {
@@ -80,6 +156,12 @@ pe_status pe_decode(const uint8_t *data, size_t len, pe_page_event **out, char *
         if (check_text(field, msg->headers[i]->key, err, errlen) != 0 ||
             check_text(field, msg->headers[i]->value, err, errlen) != 0)
             goto fail;
+    }
+    size_t nul_at;
+    const char *nul_field = find_nul_in_strings(data, data + len, false, &nul_at);
+    if (nul_field) {
+        snprintf(err, errlen, "field %s contains a NUL character at byte %zu", nul_field, nul_at);
+        goto fail;
     }
     if (msg->fetched_at_ms < 0 || msg->fetched_at_ms > MAX_FETCHED_AT_MS) {
         snprintf(err, errlen, "field fetched_at_ms %lld is outside 1970..9999",

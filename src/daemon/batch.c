@@ -138,7 +138,9 @@ static void add_page_row(bt_batch *batch, const pe_page_event *event, const char
     sd_copy_next_column(row);
     sd_copy_int64(row, message->offset);
     sd_copy_next_column(row);
-    if (ts_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && kafka_ts >= 0)
+    /* A producer may set any int64; PostgreSQL would refuse the batch for one out of range. */
+    if (ts_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && kafka_ts >= 0 &&
+        kafka_ts <= PE_MAX_TIMESTAMP_MS)
         sd_copy_timestamp_ms(row, kafka_ts);
     else
         sd_copy_null(row);
@@ -173,8 +175,8 @@ static void add_reject_row(bt_batch *batch, const char *topic, const rd_kafka_me
     sd_copy_end_row(row);
 }
 
-bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t received_ms,
-                char *why, size_t whylen)
+bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t received_ms, char *why,
+                size_t whylen)
 {
     const char *topic = rd_kafka_topic_name(message->rkt);
     if (note_offset(batch, topic, message->partition, message->offset) != 0)

@@ -16,7 +16,7 @@
 typedef struct bt_batch bt_batch;
 
 typedef enum {
-    BT_PAGE = 0,    /* decoded: a page row was added */
+    BT_PAGE = 0,     /* decoded: a page row was added */
     BT_REJECTED = 1, /* not decodable: a rejected-event row was added, why says why */
     BT_NOMEM = -1,
 } bt_added;
@@ -32,8 +32,8 @@ void bt_reset(bt_batch *batch);
  * that does not decode becomes a rejected-event row; either way its offset
  * counts as consumed.
  */
-bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t received_ms,
-                char *why, size_t whylen);
+bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t received_ms, char *why,
+                size_t whylen);
 
 size_t bt_events(const bt_batch *batch);
 size_t bt_pages(const bt_batch *batch);

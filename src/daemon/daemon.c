@@ -108,14 +108,16 @@ static dm_partition *get_partition(sd_daemon *d, const char *topic, int32_t part
 /* Stops the daemon with an error: nothing more is committed, a restart resumes from PostgreSQL. */
 static void fail(sd_daemon *d, const char *what)
 {
-    sd_log_error("storyd", "%s; stopping so that a restart resumes from the offsets stored in "
-                           "PostgreSQL",
+    sd_log_error("storyd",
+                 "%s; stopping so that a restart resumes from the offsets stored in "
+                 "PostgreSQL",
                  what);
     d->exit_code = 1;
     d->stopping = true;
     if (!d->finished) {
         d->finished = true;
-        /* Teardown waits for the next loop turn: we may be inside a librdkafka or libpq callback. */
+        /* Teardown waits for the next loop turn: we may be inside a librdkafka or libpq callback.
+         */
         uv_idle_start(&d->finisher, on_finisher);
     }
 }
@@ -125,8 +127,8 @@ static void crash_point(sd_daemon *d, const char *point)
     const char *configured = d->config->test_crash_point;
     if (configured && strcmp(configured, point) == 0 &&
         (long)(d->batches + 1) == d->config->test_crash_after_batches) {
-        sd_log_warning("storyd", "test.crash_point %s reached on batch %" PRIu64 ": SIGKILL",
-                       point, d->batches + 1);
+        sd_log_warning("storyd", "test.crash_point %s reached on batch %" PRIu64 ": SIGKILL", point,
+                       d->batches + 1);
         raise(SIGKILL);
     }
 }
@@ -150,8 +152,8 @@ static void on_batch_done(void *user, int status, const char *error)
     bt_batch *batch = d->flushing;
     if (status != 0) {
         char what[ERRLEN + 128];
-        snprintf(what, sizeof(what), "writing a batch of %zu events failed: %s",
-                 bt_events(batch), error);
+        snprintf(what, sizeof(what), "writing a batch of %zu events failed: %s", bt_events(batch),
+                 error);
         fail(d, what);
         return;
     }
@@ -263,8 +265,9 @@ static void on_message(void *user, rd_kafka_message_t *message)
     char why[512];
     bt_added added = bt_add(d->filling, message, now_ms(), why, sizeof(why));
     if (added == BT_REJECTED) {
-        sd_log_warning("kafka", "%s[%d]@%" PRId64 ": event rejected (%s); recorded in "
-                                "storyd_rejected_event and skipped",
+        sd_log_warning("kafka",
+                       "%s[%d]@%" PRId64 ": event rejected (%s); recorded in "
+                       "storyd_rejected_event and skipped",
                        topic, (int)message->partition, message->offset, why);
     }
     rd_kafka_message_destroy(message);
@@ -288,8 +291,8 @@ static void on_offsets_rows(void *user, const PGresult *result)
 {
     sd_daemon *d = user;
     for (int row = 0; row < PQntuples(result); row++) {
-        dm_partition *p = get_partition(d, PQgetvalue(result, row, 0),
-                                        (int32_t)atoi(PQgetvalue(result, row, 1)));
+        dm_partition *p =
+            get_partition(d, PQgetvalue(result, row, 0), (int32_t)atoi(PQgetvalue(result, row, 1)));
         if (p)
             p->stored_offset = strtoll(PQgetvalue(result, row, 2), NULL, 10);
     }
@@ -404,8 +407,8 @@ static void on_revoke(void *user, const rd_kafka_topic_partition_list_t *partiti
         d->assigning = NULL;
     }
     for (int i = 0; i < partitions->cnt; i++) {
-        dm_partition *p = find_partition(d, partitions->elems[i].topic,
-                                         partitions->elems[i].partition);
+        dm_partition *p =
+            find_partition(d, partitions->elems[i].topic, partitions->elems[i].partition);
         if (p)
             p->owned = false;
     }
@@ -509,9 +512,9 @@ static void start_kafka(sd_daemon *d)
         fail(d, err);
         return;
     }
-    sd_log_notice("storyd", "consuming %s as group %s (%s), writing to %s",
-                  d->config->input_topic, d->config->consumer_group,
-                  sd_kv_get(&d->config->kafka, "bootstrap.servers"), pgc_describe(d->pg));
+    sd_log_notice("storyd", "consuming %s as group %s (%s), writing to %s", d->config->input_topic,
+                  d->config->consumer_group, sd_kv_get(&d->config->kafka, "bootstrap.servers"),
+                  pgc_describe(d->pg));
 }
 
 static void on_version_row(void *user, const PGresult *result)

@@ -275,8 +275,8 @@ int ki_assign(ki_consumer *consumer, rd_kafka_topic_partition_list_t *partitions
     return 0;
 }
 
-int ki_unassign(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *partitions,
-                char *err, size_t errlen)
+int ki_unassign(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *partitions, char *err,
+                size_t errlen)
 {
     if (strcmp(rd_kafka_rebalance_protocol(consumer->rk), "COOPERATIVE") == 0) {
         rd_kafka_error_t *error = rd_kafka_incremental_unassign(consumer->rk, partitions);

@@ -55,8 +55,8 @@ int ki_assign(ki_consumer *consumer, rd_kafka_topic_partition_list_t *partitions
               size_t errlen) __attribute__((warn_unused_result));
 
 /* Completes a revocation. Returns 0 or -1. */
-int ki_unassign(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *partitions,
-                char *err, size_t errlen) __attribute__((warn_unused_result));
+int ki_unassign(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *partitions, char *err,
+                size_t errlen) __attribute__((warn_unused_result));
 
 /* "EAGER" or "COOPERATIVE", for logs. */
 const char *ki_protocol(ki_consumer *consumer);

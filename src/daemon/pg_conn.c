@@ -44,9 +44,9 @@ struct pgc_conn {
 
     pgc_job *job; /* running job, or NULL */
     pgc_job *queue_head, *queue_tail;
-    size_t step;           /* index of the running step */
-    bool flushing;         /* PQflush returned 1: wait for writable */
-    bool copying;          /* between PGRES_COPY_IN and a successful PQputCopyEnd */
+    size_t step;   /* index of the running step */
+    bool flushing; /* PQflush returned 1: wait for writable */
+    bool copying;  /* between PGRES_COPY_IN and a successful PQputCopyEnd */
     size_t copy_offset;
     bool sent_notified;    /* on_sent already ran for this step */
     char step_error[1024]; /* first error of the running step */
@@ -195,8 +195,7 @@ static void start_step(pgc_conn *conn)
     conn->copying = false;
     conn->copy_offset = 0;
     conn->sent_notified = false;
-    if (!PQsendQueryParams(conn->pg, step->sql, step->nparams, NULL, step->params, NULL, NULL,
-                           0)) {
+    if (!PQsendQueryParams(conn->pg, step->sql, step->nparams, NULL, step->params, NULL, NULL, 0)) {
         fail_connection(conn, "sending a query failed");
         return;
     }
@@ -289,8 +288,8 @@ static void process_results(pgc_conn *conn)
         default:
             if (!conn->step_error[0]) {
                 const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-                snprintf(conn->step_error, sizeof(conn->step_error), "%s%s%s",
-                         state ? state : "", state ? " " : "", PQresultErrorMessage(res));
+                snprintf(conn->step_error, sizeof(conn->step_error), "%s%s%s", state ? state : "",
+                         state ? " " : "", PQresultErrorMessage(res));
                 size_t len = strlen(conn->step_error);
                 while (len && conn->step_error[len - 1] == '\n')
                     conn->step_error[--len] = '\0';
@@ -322,8 +321,8 @@ static void continue_connect(pgc_conn *conn)
         return;
     }
     snprintf(conn->describe, sizeof(conn->describe), "PostgreSQL %d.%d at %s:%s as %s/%s",
-             PQserverVersion(conn->pg) / 10000, PQserverVersion(conn->pg) % 10000,
-             PQhost(conn->pg), PQport(conn->pg), PQuser(conn->pg), PQdb(conn->pg));
+             PQserverVersion(conn->pg) / 10000, PQserverVersion(conn->pg) % 10000, PQhost(conn->pg),
+             PQport(conn->pg), PQuser(conn->pg), PQdb(conn->pg));
     conn->state = PGC_READY;
     if (watch(conn, UV_READABLE) != 0)
         return;

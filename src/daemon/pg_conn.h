@@ -28,7 +28,7 @@ typedef enum {
 
 typedef struct pgc_step {
     pgc_step_kind kind;
-    const char *sql;           /* borrowed until the job's done callback */
+    const char *sql; /* borrowed until the job's done callback */
     int nparams;
     const char *const *params; /* borrowed; a NULL entry is SQL NULL */
     const char *copy_data;     /* borrowed; PGC_STEP_COPY only */

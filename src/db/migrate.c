@@ -12,12 +12,11 @@
 const char sd_migrate_version_sql[] =
     "SELECT coalesce(max(version), 0) FROM storyd_schema_migration";
 
-static const char create_table_sql[] =
-    "CREATE TABLE IF NOT EXISTS storyd_schema_migration ("
-    " version integer PRIMARY KEY,"
-    " name text NOT NULL,"
-    " checksum text NOT NULL,"
-    " applied_at timestamptz NOT NULL DEFAULT now())";
+static const char create_table_sql[] = "CREATE TABLE IF NOT EXISTS storyd_schema_migration ("
+                                       " version integer PRIMARY KEY,"
+                                       " name text NOT NULL,"
+                                       " checksum text NOT NULL,"
+                                       " applied_at timestamptz NOT NULL DEFAULT now())";
 
 int sd_migrate_latest_version(void)
 {

@@ -1,0 +1,139 @@
+"""`storyd migrate` and the configuration: forward-only migrations, refusal of a
+newer or edited schema, and errors that name the file, line and key."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+class Migrate(unittest.TestCase):
+    """Each test migrates its own PostgreSQL schema (search_path), not the shared one."""
+
+    def setUp(self):
+        self.schema = "it_migrate_%s" % uuid.uuid4().hex[:10]
+        harness.psql("CREATE SCHEMA %s" % self.schema)
+        self.tmp = tempfile.TemporaryDirectory(prefix="storyd-it-")
+        self.dsn = harness.PG_DSN + " options='-csearch_path=%s'" % self.schema
+        self.config = os.path.join(self.tmp.name, "storyd.conf")
+        with open(self.config, "w", encoding="utf-8") as f:
+            f.write("[storyd]\ninput_topic = it.none\n[kafka]\nbootstrap.servers = %s\n[postgres]\n"
+                    % harness.BROKERS)
+            for kv in harness.shlex.split(harness.PG_DSN):
+                f.write("%s = %s\n" % tuple(kv.split("=", 1)))
+            f.write("options = -csearch_path=%s\n" % self.schema)
+
+    def tearDown(self):
+        harness.psql("DROP SCHEMA %s CASCADE" % self.schema)
+        self.tmp.cleanup()
+
+    def storyd(self, *args):
+        return subprocess.run([harness.STORYD, args[0], "-c", self.config, *args[1:]],
+                              capture_output=True, text=True, timeout=60)
+
+    def test_migrate_applies_once_and_records_versions(self):
+        first = self.storyd("migrate")
+        self.assertEqual(first.returncode, 0, first.stderr)
+        self.assertRegex(first.stdout, r"schema at version 1 \(1 migration applied\)")
+        second = self.storyd("migrate")
+        self.assertEqual(second.returncode, 0, second.stderr)
+        self.assertIn("(0 migrations applied)", second.stdout)
+        rows = harness.psql("SELECT version, name, length(checksum) FROM storyd_schema_migration", dsn=self.dsn)
+        self.assertEqual(rows, [["1", "0001_page_events_and_offsets", "32"]])
+        tables = harness.psql("SELECT tablename FROM pg_tables WHERE schemaname = '%s' ORDER BY 1" % self.schema)
+        self.assertEqual([t[0] for t in tables], ["storyd_consumer_offset", "storyd_page_event",
+                                                  "storyd_rejected_event", "storyd_schema_migration"])
+
+    def test_newer_schema_is_refused_by_migrate_and_run(self):
+        self.assertEqual(self.storyd("migrate").returncode, 0)
+        harness.psql("INSERT INTO storyd_schema_migration (version, name, checksum) "
+                     "VALUES (9999, '9999_from_the_future', 'x')", dsn=self.dsn)
+        migrate = self.storyd("migrate")
+        self.assertEqual(migrate.returncode, 1)
+        self.assertIn("migration 9999 (9999_from_the_future), which this storyd does not know", migrate.stderr)
+        run = self.storyd("run")
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("schema is at version 9999, this storyd needs 1", run.stderr)
+
+    def test_run_refuses_an_unmigrated_database(self):
+        run = self.storyd("run")
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("run storyd migrate", run.stderr)
+
+    def test_edited_migration_is_refused(self):
+        self.assertEqual(self.storyd("migrate").returncode, 0)
+        harness.psql("UPDATE storyd_schema_migration SET checksum = 'edited'", dsn=self.dsn)
+        migrate = self.storyd("migrate")
+        self.assertEqual(migrate.returncode, 1)
+        self.assertIn("0001_page_events_and_offsets was changed after it was applied", migrate.stderr)
+
+    def test_offset_fence_raises_on_the_server(self):
+        self.assertEqual(self.storyd("migrate").returncode, 0)
+        harness.psql("SELECT storyd_advance_offset('g', 't', 0, NULL, 10)", dsn=self.dsn)
+        harness.psql("SELECT storyd_advance_offset('g', 't', 0, 10, 20)", dsn=self.dsn)
+        # A stale owner that still believes the partition is at 10 is stopped by an error.
+        stale = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", self.dsn, "-c",
+                                "SELECT storyd_advance_offset('g', 't', 0, 10, 30)"],
+                               capture_output=True, text=True)
+        self.assertNotEqual(stale.returncode, 0)
+        self.assertIn("is no longer at offset 10", stale.stderr)
+        # So is a second "first" owner.
+        second_first = subprocess.run(["psql", "-X", "-v", "ON_ERROR_STOP=1", self.dsn, "-c",
+                                       "SELECT storyd_advance_offset('g', 't', 0, NULL, 5)"],
+                                      capture_output=True, text=True)
+        self.assertNotEqual(second_first.returncode, 0)
+        self.assertIn("duplicate key", second_first.stderr)
+        self.assertEqual(harness.psql("SELECT next_offset FROM storyd_consumer_offset", dsn=self.dsn), [["20"]])
+
+
+class Config(unittest.TestCase):
+
+    def check(self, text, *extra):
+        with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+            f.write(text)
+        try:
+            proc = subprocess.run([harness.STORYD, "check-config", "-c", f.name, *extra],
+                                  capture_output=True, text=True, timeout=30)
+            return proc, f.name
+        finally:
+            os.unlink(f.name)
+
+    def test_valid_config(self):
+        proc, _ = self.check("[kafka]\nbootstrap.servers = x:1\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        self.assertIn("configuration OK", proc.stdout)
+
+    def test_unknown_key_names_file_line_and_key(self):
+        proc, path = self.check("[storyd]\ninput_topic = a\n\n[batch]\nmax_event = 5\n")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("%s:5: unknown key 'max_event' in [batch]" % path, proc.stderr)
+
+    def test_bad_value_names_the_key(self):
+        proc, path = self.check("[batch]\nmax_events = lots\n")
+        self.assertIn("%s:2: batch.max_events: 'lots' is not an integer" % path, proc.stderr)
+
+    def test_override_errors_name_the_override(self):
+        proc, _ = self.check("[kafka]\nbootstrap.servers = x:1\n", "-o", "batch.max_wait_ms=-5")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("-o batch.max_wait_ms: batch.max_wait_ms: -5 is outside", proc.stderr)
+
+    def test_offsets_in_kafka_are_refused(self):
+        proc, _ = self.check("[kafka]\nbootstrap.servers = x:1\nenable.auto.commit = true\n")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("kafka.enable.auto.commit may not be set", proc.stderr)
+
+    def test_passthrough_keys_are_checked_against_the_libraries(self):
+        proc, _ = self.check("[kafka]\nbootstrap.servers = x:1\nno.such.property = 1\n"
+                             "[postgres]\nhost = h\nhots = typo\n")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("kafka.no.such.property: No such configuration property", proc.stderr)
+        self.assertIn("postgres.hots: not a libpq connection keyword", proc.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

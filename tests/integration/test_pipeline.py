@@ -1,0 +1,70 @@
+"""Page events flow Kafka -> storyd -> PostgreSQL, exactly once, on the real services."""
+
+import os
+import re
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+
+class Pipeline(harness.StorydTestCase):
+
+    def test_events_land_once_with_offsets_and_bad_events_are_accounted_for(self):
+        events = list(harness.page_events(600, "p"))
+        self.produce(events)
+        harness.produce_garbage(self.topic, 1, ["not a protobuf", "\udcff\udcfe\udcfd", "x" * 300])
+        daemon = self.start_daemon()
+        self.wait_drained()
+        self.assertEqual(daemon.stop(), 0, daemon.text())
+        pages, rejects = self.assert_exactly_once(603)
+        self.assertEqual((pages, rejects), (600, 3))
+        # Each undecodable event is logged with its coordinates, and the daemon stayed up.
+        self.assertEqual(len(re.findall(r"\[1\]@\d+: event rejected \(", daemon.text())), 3)
+        self.assertIn("stopped: 603 events (600 pages, 3 rejected)", daemon.text())
+        rows = harness.psql(
+            "SELECT error_class, value_size, kafka_key FROM storyd_rejected_event "
+            "WHERE kafka_topic = '%s' ORDER BY kafka_offset" % self.topic)
+        # "xxx..." happens to be valid protobuf (field 15, varints) without a url.
+        self.assertEqual([r[0] for r in rows], ["protobuf", "protobuf", "invalid_field"])
+        self.assertEqual([int(r[1]) for r in rows], [14, 3, 300])
+        self.assertEqual(rows[0][2], "\\x" + b"garbage".hex())
+        # The stored row carries what the event said.
+        row = harness.psql(
+            "SELECT final_url IS NULL, http_status, content_type, source_id, publisher_hint, "
+            "fetched_at = '2026-03-02T08:15:00Z', body_size = octet_length(convert_to(%s, 'UTF8')), "
+            "length(content_hash) FROM storyd_page_event WHERE url = '%s' AND kafka_topic = '%s'"
+            % (harness.sql_literal(events[7]["body"]), events[7]["url"], self.topic))
+        self.assertEqual(row, [["t", "200", "text/plain; charset=utf-8", "integration-test",
+                                "dspdaily.com", "t", "t", "16"]])
+
+    def test_restart_resumes_at_stored_offsets(self):
+        self.produce(harness.page_events(150, "a"))
+        first = self.start_daemon()
+        self.wait_drained()
+        self.assertEqual(first.stop(), 0, first.text())
+        stored = self.stored_offsets()
+        self.assertEqual(sum(stored.values()), 150)
+
+        self.produce(harness.page_events(90, "b"))
+        second = self.start_daemon()
+        second.wait_for_log(r"assigned 3 partition")
+        self.wait_drained()
+        self.assertEqual(second.stop(), 0, second.text())
+        # The second run reports resuming each partition exactly where the first stopped.
+        self.assertEqual(second.resumed(), stored)
+        for partition, offset in stored.items():
+            self.assertRegex(second.text(), r"\[%d\]: first message at offset %d\b" % (partition, offset))
+        self.assert_exactly_once(240)
+
+    def test_sigterm_with_nothing_to_do_exits_zero(self):
+        daemon = self.start_daemon()
+        daemon.wait_for_log(r"assigned 3 partition")
+        self.assertEqual(daemon.stop(), 0, daemon.text())
+        self.assertIn("no stored offset, starting at the beginning", daemon.text())
+        self.assertIn("stopped: 0 events", daemon.text())
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
