@@ -2,6 +2,7 @@
 #ifndef SD_CLI_CLI_H
 #define SD_CLI_CLI_H
 
+#include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 
 #include "common/config.h"
@@ -18,5 +19,12 @@ int sd_cmd_lag(const sd_config *config, double wait_seconds);
  * not take. Returns NULL with err filled on failure; the caller owns the result.
  */
 rd_kafka_conf_t *sd_kafka_client_conf(const sd_config *config, char *err, size_t errlen);
+
+/*
+ * Connects to PostgreSQL with the [postgres] keys, blocking (for CLI commands,
+ * never the daemon loop). Returns NULL when out of memory; otherwise check
+ * PQstatus and free with PQfinish.
+ */
+PGconn *sd_cli_pg_connect(const sd_config *config);
 
 #endif

@@ -21,26 +21,6 @@ typedef struct lag_row {
     int64_t stored; /* -1: none */
 } lag_row;
 
-static PGconn *connect_pg(const sd_config *config)
-{
-    const sd_kv_list *list = &config->postgres;
-    const char **keys = calloc(list->count + 1, sizeof(char *));
-    const char **values = calloc(list->count + 1, sizeof(char *));
-    if (!keys || !values) {
-        free(keys);
-        free(values);
-        return NULL;
-    }
-    for (size_t i = 0; i < list->count; i++) {
-        keys[i] = list->keys[i];
-        values[i] = list->values[i];
-    }
-    PGconn *conn = PQconnectdbParams(keys, values, 0);
-    free(keys);
-    free(values);
-    return conn;
-}
-
 /* Fills rows (one per partition) from Kafka. Returns the count or -1. */
 static int read_watermarks(rd_kafka_t *rk, const char *topic, lag_row **rows)
 {
@@ -125,7 +105,7 @@ int sd_cmd_lag(const sd_config *config, double wait_seconds)
         rd_kafka_conf_destroy(conf);
         return 1;
     }
-    PGconn *pg = connect_pg(config);
+    PGconn *pg = sd_cli_pg_connect(config);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         sd_log_error("lag", "connecting to PostgreSQL: %s", pg ? PQerrorMessage(pg) : "no memory");
         PQfinish(pg);

@@ -109,21 +109,11 @@ done:
 
 static int cmd_migrate(const sd_config *config)
 {
-    const sd_kv_list *list = &config->postgres;
-    const char **keys = calloc(list->count + 1, sizeof(char *));
-    const char **values = calloc(list->count + 1, sizeof(char *));
-    if (!keys || !values) {
-        free(keys);
-        free(values);
+    PGconn *conn = sd_cli_pg_connect(config);
+    if (!conn) {
+        sd_log_error("migrate", "out of memory");
         return 1;
     }
-    for (size_t i = 0; i < list->count; i++) {
-        keys[i] = list->keys[i];
-        values[i] = list->values[i];
-    }
-    PGconn *conn = PQconnectdbParams(keys, values, 0);
-    free(keys);
-    free(values);
     if (PQstatus(conn) != CONNECTION_OK) {
         sd_log_error("migrate", "connecting to PostgreSQL: %s", PQerrorMessage(conn));
         PQfinish(conn);

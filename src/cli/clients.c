@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -61,4 +62,29 @@ rd_kafka_conf_t *sd_kafka_client_conf(const sd_config *config, char *err, size_t
     }
     rd_kafka_conf_set_log_cb(conf, client_log_cb);
     return conf;
+}
+
+PGconn *sd_cli_pg_connect(const sd_config *config)
+{
+    const sd_kv_list *list = &config->postgres;
+    const char **keys = calloc(list->count + 2, sizeof(char *));
+    const char **values = calloc(list->count + 2, sizeof(char *));
+    if (!keys || !values) {
+        free(keys);
+        free(values);
+        return NULL;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < list->count; i++, n++) {
+        keys[n] = list->keys[i];
+        values[n] = list->values[i];
+    }
+    if (!sd_kv_get(list, "application_name")) {
+        keys[n] = "application_name";
+        values[n] = "storyd-cli";
+    }
+    PGconn *conn = PQconnectdbParams(keys, values, 0);
+    free(keys);
+    free(values);
+    return conn;
 }
