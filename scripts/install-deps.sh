@@ -10,7 +10,7 @@ packages=(
   libjansson-dev libxxhash-dev libutf8proc-dev libxml2-dev libcmocka-dev
   postgresql postgresql-client
   openjdk-17-jre-headless maven
-  python3 clang clang-format valgrind kcat
+  python3 clang clang-format libclang-rt-14-dev valgrind kcat
 )
 
 missing=()

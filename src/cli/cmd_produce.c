@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/base64.h"
 #include "common/buf.h"
 #include "common/log.h"
 #include "storyd/v1/page_event.pb-c.h"
@@ -77,26 +78,6 @@ static int parse_time(const char *text, int64_t *out_ms)
     time_t seconds = timegm(&tm);
     *out_ms = ((int64_t)seconds - offset_minutes * 60) * 1000 + millis;
     return 0;
-}
-
-static int decode_base64(const char *text, sd_buf *out)
-{
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    unsigned int acc = 0;
-    int bits = 0;
-    for (const char *p = text; *p && *p != '='; p++) {
-        const char *at = strchr(alphabet, *p);
-        if (!at || !*p)
-            return -1;
-        acc = (acc << 6) | (unsigned int)(at - alphabet);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            sd_buf_append_char(out, (char)((acc >> bits) & 0xff));
-        }
-    }
-    return out->failed ? -1 : 0;
 }
 
 static const char *opt_string(json_t *object, const char *key, char *err, size_t errlen,
@@ -166,7 +147,7 @@ static int encode_line(json_t *line, sd_buf *out, const char **url, char *err, s
         event.body.data = (uint8_t *)json_string_value(text);
         event.body.len = json_string_length(text);
     } else if (json_is_string(b64)) {
-        if (decode_base64(json_string_value(b64), &body) != 0) {
+        if (sd_base64_decode(json_string_value(b64), &body) != 0) {
             snprintf(err, errlen, "key body_base64: not base64");
             sd_buf_release(&body);
             return -1;

@@ -19,7 +19,7 @@ static void usage(FILE *out)
     fprintf(out,
             "storyd %s: streaming ETL for news pages (Kafka -> stories -> PostgreSQL)\n"
             "\n"
-            "usage: storyd COMMAND -c FILE [-o section.key=value ...] [options]\n"
+            "usage: storyd COMMAND [-c FILE] [-o section.key=value ...] [options]\n"
             "\n"
             "commands:\n"
             "  run                 consume page events and write them to PostgreSQL\n"
@@ -28,6 +28,7 @@ static void usage(FILE *out)
             "                      publish JSON Lines page events (T: storyd.input_topic)\n"
             "  lag [--wait SECONDS]\n"
             "                      high watermarks against stored offsets; --wait until zero\n"
+            "  process [FILE|-]    extract the story items of JSON Lines page events, offline\n"
             "  check-config        load and validate the configuration, then exit\n"
             "  version             print versions of storyd and its libraries\n"
             "\n",
@@ -37,7 +38,7 @@ static void usage(FILE *out)
 
 /* Parses common options; returns the index of the first operand or -1 on error. */
 static int parse_options(int argc, char **argv, sd_config *config, const char **topic,
-                         double *wait_seconds)
+                         double *wait_seconds, bool needs_kafka)
 {
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'}, {"option", required_argument, NULL, 'o'},
@@ -95,7 +96,7 @@ static int parse_options(int argc, char **argv, sd_config *config, const char **
             goto done;
         }
     }
-    if (sd_config_validate(config, err, sizeof(err)) != 0) {
+    if (sd_config_validate(config, needs_kafka, err, sizeof(err)) != 0) {
         sd_log_error("config", "%s%s%s", config_path ? config_path : "", config_path ? ": " : "",
                      err);
         goto done;
@@ -193,7 +194,8 @@ int main(int argc, char **argv)
     }
     const char *topic = NULL;
     double wait_seconds = 0;
-    int first = parse_options(argc, argv, config, &topic, &wait_seconds);
+    bool offline = strcmp(command, "process") == 0 || strcmp(command, "migrate") == 0;
+    int first = parse_options(argc, argv, config, &topic, &wait_seconds, !offline);
     int code = 2;
     if (first < 0) {
         code = 2;
@@ -208,6 +210,8 @@ int main(int argc, char **argv)
             code = sd_cmd_produce(config, topic ? topic : config->input_topic, argv + first,
                                   argc - first);
         }
+    } else if (strcmp(command, "process") == 0) {
+        code = sd_cmd_process(config, first < argc ? argv[first] : "-", argc - first > 1);
     } else if (strcmp(command, "lag") == 0) {
         code = sd_cmd_lag(config, wait_seconds);
     } else if (strcmp(command, "check-config") == 0) {

@@ -18,6 +18,8 @@ static const sd_config_key config_keys[] = {
         "Kafka topic the crawler publishes page events to."),
     KEY("storyd", "consumer_group", SD_CFG_STRING, "storyd", consumer_group, 0, 0, false,
         "Kafka consumer group; also the key of the offsets stored in PostgreSQL."),
+    KEY("storyd", "profile_dir", SD_CFG_STRING, NULL, profile_dir, 0, 0, true,
+        "Folder of site profiles (*.ini); unset: the installed ones (or the source tree's)."),
     KEY("storyd", "log_level", SD_CFG_LOG_LEVEL, "info", log_level, 0, 0, true,
         "One of error, warning, notice, info, debug."),
     KEY("storyd", "shutdown_timeout_ms", SD_CFG_INT, "30000", shutdown_timeout_ms, 100, 3600000,
@@ -305,7 +307,7 @@ int sd_config_load_file(sd_config *config, const char *path, char *err, size_t e
     return 0;
 }
 
-int sd_config_validate(const sd_config *config, char *err, size_t errlen)
+int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, size_t errlen)
 {
     static const char *const owned_kafka_keys[][2] = {
         {"group.id", "set storyd.consumer_group instead"},
@@ -320,7 +322,7 @@ int sd_config_validate(const sd_config *config, char *err, size_t errlen)
             return -1;
         }
     }
-    if (!sd_kv_get(&config->kafka, "bootstrap.servers")) {
+    if (needs_kafka && !sd_kv_get(&config->kafka, "bootstrap.servers")) {
         snprintf(err, errlen, "kafka.bootstrap.servers is required");
         return -1;
     }

@@ -43,6 +43,7 @@ typedef struct sd_kv_list {
 typedef struct sd_config {
     char *input_topic;    /* owned */
     char *consumer_group; /* owned */
+    char *profile_dir;    /* owned; NULL: the installed profiles, else those of the source tree */
     sd_log_level log_level;
     long batch_max_events;
     long batch_max_wait_ms;
@@ -73,8 +74,11 @@ int sd_config_load_file(sd_config *config, const char *path, char *err, size_t e
 int sd_config_set(sd_config *config, const char *dotted_key, const char *value, const char *origin,
                   char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* Checks cross-key rules (required keys, forbidden passthrough keys). Returns 0 or -1. */
-int sd_config_validate(const sd_config *config, char *err, size_t errlen)
+/*
+ * Checks cross-key rules (forbidden passthrough keys, valid test keys), and,
+ * when needs_kafka, the keys a Kafka client needs. Returns 0 or -1.
+ */
+int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 
 /* Returns the value of a passthrough key, or NULL. Borrowed from the list. */

@@ -490,13 +490,13 @@ static void test_validate_accepts_minimal_config(void **state)
 {
     fixture *f = *state;
     set_bootstrap(f);
-    assert_int_equal(sd_config_validate(f->config, f->err, sizeof(f->err)), 0);
+    assert_int_equal(sd_config_validate(f->config, true, f->err, sizeof(f->err)), 0);
 }
 
 static void test_validate_requires_bootstrap_servers(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(sd_config_validate(f->config, f->err, sizeof(f->err)), -1);
+    assert_int_equal(sd_config_validate(f->config, true, f->err, sizeof(f->err)), -1);
     assert_contains(f->err, "kafka.bootstrap.servers");
     assert_contains(f->err, "required");
 }
@@ -507,7 +507,7 @@ static void test_validate_forbids_group_id(void **state)
     set_bootstrap(f);
     assert_int_equal(sd_config_set(f->config, "kafka.group.id", "g", "-o", f->err, sizeof(f->err)),
                      0);
-    assert_int_equal(sd_config_validate(f->config, f->err, sizeof(f->err)), -1);
+    assert_int_equal(sd_config_validate(f->config, true, f->err, sizeof(f->err)), -1);
     assert_contains(f->err, "kafka.group.id may not be set");
     assert_contains(f->err, "storyd.consumer_group");
 }
@@ -519,7 +519,7 @@ static void test_validate_forbids_enable_auto_commit(void **state)
                                   "bootstrap.servers = k1:9092\n"
                                   "enable.auto.commit = false\n"),
                      0);
-    assert_int_equal(sd_config_validate(f->config, f->err, sizeof(f->err)), -1);
+    assert_int_equal(sd_config_validate(f->config, true, f->err, sizeof(f->err)), -1);
     assert_contains(f->err, "kafka.enable.auto.commit may not be set");
     assert_contains(f->err, "PostgreSQL");
 }
@@ -531,7 +531,7 @@ static void test_validate_forbids_offset_store_and_partition_eof(void **state)
     assert_int_equal(sd_config_set(f->config, "kafka.enable.auto.offset.store", "false", "-o",
                                    f->err, sizeof(f->err)),
                      0);
-    assert_int_equal(sd_config_validate(f->config, f->err, sizeof(f->err)), -1);
+    assert_int_equal(sd_config_validate(f->config, true, f->err, sizeof(f->err)), -1);
     assert_contains(f->err, "kafka.enable.auto.offset.store");
 
     sd_config_free(f->config);
@@ -541,7 +541,7 @@ static void test_validate_forbids_offset_store_and_partition_eof(void **state)
     assert_int_equal(sd_config_set(f->config, "kafka.enable.partition.eof", "true", "-o", f->err,
                                    sizeof(f->err)),
                      0);
-    assert_int_equal(sd_config_validate(f->config, f->err, sizeof(f->err)), -1);
+    assert_int_equal(sd_config_validate(f->config, true, f->err, sizeof(f->err)), -1);
     assert_contains(f->err, "kafka.enable.partition.eof");
 }
 
@@ -551,7 +551,7 @@ static void test_validate_requires_input_topic(void **state)
     set_bootstrap(f);
     assert_int_equal(
         sd_config_set(f->config, "storyd.input_topic", "", "-o", f->err, sizeof(f->err)), 0);
-    assert_int_equal(sd_config_validate(f->config, f->err, sizeof(f->err)), -1);
+    assert_int_equal(sd_config_validate(f->config, true, f->err, sizeof(f->err)), -1);
     assert_contains(f->err, "storyd.input_topic is required");
 }
 
@@ -561,7 +561,7 @@ static void test_validate_rejects_bad_crash_point(void **state)
     set_bootstrap(f);
     assert_int_equal(
         sd_config_set(f->config, "test.crash_point", "sometimes", "-o", f->err, sizeof(f->err)), 0);
-    assert_int_equal(sd_config_validate(f->config, f->err, sizeof(f->err)), -1);
+    assert_int_equal(sd_config_validate(f->config, true, f->err, sizeof(f->err)), -1);
     assert_contains(f->err, "test.crash_point");
     assert_contains(f->err, "'sometimes'");
 }
@@ -575,7 +575,7 @@ static void test_validate_accepts_each_crash_point(void **state)
         assert_int_equal(
             sd_config_set(f->config, "test.crash_point", points[i], "-o", f->err, sizeof(f->err)),
             0);
-        assert_int_equal(sd_config_validate(f->config, f->err, sizeof(f->err)), 0);
+        assert_int_equal(sd_config_validate(f->config, true, f->err, sizeof(f->err)), 0);
     }
 }
 

@@ -1,0 +1,114 @@
+/*
+ * Site profiles from disk: every *.ini file of one folder. The folder is
+ * storyd.profile_dir, or the installed profiles, or (when storyd runs from
+ * its build tree and nothing is installed) the source tree's profiles/.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "core/profile.h"
+
+/* Profiles are small; a larger file is a mistake. */
+#define MAX_PROFILE_BYTES (1024 * 1024)
+
+static const char *profile_dir(const sd_config *config)
+{
+    if (config->profile_dir && config->profile_dir[0])
+        return config->profile_dir;
+    struct stat st;
+    if (stat(STORYD_PROFILE_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+        return STORYD_PROFILE_DIR;
+    return STORYD_SOURCE_PROFILE_DIR;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static struct sp_profile *load_one(const char *path, char *err, size_t errlen)
+{
+    FILE *file = fopen(path, "r");
+    if (!file) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *text = malloc(MAX_PROFILE_BYTES + 1);
+    size_t len = text ? fread(text, 1, MAX_PROFILE_BYTES + 1, file) : 0;
+    bool failed = !text || ferror(file);
+    fclose(file);
+    if (failed || len > MAX_PROFILE_BYTES) {
+        snprintf(err, errlen, "%s: %s", path, failed ? "cannot read" : "larger than 1 MiB");
+        free(text);
+        return NULL;
+    }
+    struct sp_profile *profile = sp_profile_parse(text, len, path, err, errlen);
+    free(text);
+    return profile;
+}
+
+int sd_profiles_load(const sd_config *config, struct sp_profile ***profiles, char *err,
+                     size_t errlen)
+{
+    const char *dir = profile_dir(config);
+    *profiles = NULL;
+    err[0] = '\0';
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "profile folder %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char **names = NULL;
+    size_t count = 0;
+    struct dirent *entry;
+    int rc = -1;
+    while ((entry = readdir(d)) != NULL) {
+        size_t len = strlen(entry->d_name);
+        if (len < 5 || strcmp(entry->d_name + len - 4, ".ini") != 0 || entry->d_name[0] == '.')
+            continue;
+        char **grown = realloc(names, (count + 1) * sizeof(char *));
+        if (!grown)
+            goto done;
+        names = grown;
+        if (!(names[count] = strdup(entry->d_name)))
+            goto done;
+        count++;
+    }
+    qsort(names, count, sizeof(char *), by_name);
+    *profiles = calloc(count ? count : 1, sizeof(struct sp_profile *));
+    if (!*profiles)
+        goto done;
+    for (size_t i = 0; i < count; i++) {
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        (*profiles)[i] = load_one(path, err, errlen);
+        if (!(*profiles)[i]) {
+            sd_profiles_free(*profiles, (int)i);
+            *profiles = NULL;
+            goto done;
+        }
+    }
+    rc = (int)count;
+done:
+    if (rc < 0 && !err[0])
+        snprintf(err, errlen, "out of memory");
+    closedir(d);
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+    return rc;
+}
+
+void sd_profiles_free(struct sp_profile **profiles, int count)
+{
+    if (!profiles)
+        return;
+    for (int i = 0; i < count; i++)
+        sp_profile_free(profiles[i]);
+    free(profiles);
+}
