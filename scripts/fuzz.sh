@@ -60,12 +60,12 @@ for name in "${targets[@]}"; do
   "$build/fuzz_$name" -max_total_time="$seconds" -max_len=65536 \
     -artifact_prefix="$build/artifacts/$name-" "$corpus" >"$log" 2>&1 || rc=$?
   # libFuzzer ends with "Done N runs in S second(s)" when nothing went wrong.
-  done_line="$(grep -E '^Done [0-9]+ runs in' "$log" | tail -n 1 || true)"
+  done_line="$(grep -aE '^Done [0-9]+ runs in' "$log" | tail -n 1 || true)"
   files="$(find "$corpus" -type f | wc -l)"
   if [[ $rc -eq 0 ]]; then
     echo "fuzz_$name: ok, ${done_line#Done }, corpus $files files"
   else
-    crash="$(grep -oE "$build/artifacts/$name-[^ ]+" "$log" | tail -n 1 || true)"
+    crash="$(grep -aoE "$build/artifacts/$name-[^ ]+" "$log" | tail -n 1 || true)"
     echo "fuzz_$name: FAILED (exit $rc), input ${crash:-unknown}, log $log"
     [[ $status -eq 0 ]] && status=$rc
   fi

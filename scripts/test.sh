@@ -25,6 +25,9 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSTORYD_WERROR=ON \
   -DSTORYD_SANITIZE=address,undefined >/dev/null
 cmake --build build-asan
 
+step "fuzz every parser briefly (scripts/fuzz.sh runs longer on request)"
+scripts/fuzz.sh "${STORYD_FUZZ_SECONDS:-10}"
+
 step "unit tests under valgrind"
 for t in build/tests/test_*; do
   valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 "$t" >/dev/null
