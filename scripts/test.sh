@@ -30,7 +30,8 @@ scripts/fuzz.sh "${STORYD_FUZZ_SECONDS:-10}"
 
 step "unit tests under valgrind"
 for t in build/tests/test_*; do
-  valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1 "$t" >/dev/null
+  valgrind -q --suppressions=tests/valgrind.supp --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 "$t" >/dev/null
   echo "valgrind clean: $(basename "$t")"
 done
 

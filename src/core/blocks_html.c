@@ -292,6 +292,29 @@ static bool is_hidden(const xmlNode *node)
 }
 
 /* True for the C0 controls and space that browsers strip from both ends of a url. */
+/*
+ * Teaser boxes often put a title and its lead inside one link of one list
+ * item: <li><a><strong>title</strong><span class="lead">lead...</span></a>.
+ * A browser shows them on two lines through CSS the reader does not see; an
+ * inline element of an item whose class names a lead, summary, description
+ * or excerpt ends the line before and after it, so the lead becomes the
+ * item's second line, as in the text renderings.
+ */
+static bool lead_in_item(const reader *r, const xmlNode *node, const el_kind *kind)
+{
+    if (kind || !r->cx.item)
+        return false;
+    const char *cls = attr(node, "class");
+    if (!cls)
+        return false;
+    static const char *const words[] = {"lead", "summary", "desc", "excerpt", "teaser"};
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strcasestr(cls, words[i]))
+            return true;
+    }
+    return false;
+}
+
 static bool is_url_trim(unsigned char c)
 {
     return c != '\0' && c <= ' ';
@@ -724,7 +747,7 @@ static enum visit enter(reader *r, const xmlNode *node, size_t depth)
         return VISIT_SKIP;
     if (flags & EL_ROOT)
         set_meta(r, BL_META_LANG, attr(node, "lang"));
-    if (flags & (EL_BLOCK | EL_BREAK))
+    if ((flags & (EL_BLOCK | EL_BREAK)) || lead_in_item(r, node, kind))
         end_line(r);
     if ((flags & EL_CELL) && r->line.len)
         r->line.sep = true;
@@ -767,7 +790,7 @@ static void leave(reader *r, const xmlNode *node)
     if (node->type != XML_ELEMENT_NODE)
         return;
     const el_kind *kind = kind_of(node);
-    if (kind && (kind->flags & EL_BLOCK))
+    if ((kind && (kind->flags & EL_BLOCK)) || lead_in_item(r, node, kind))
         end_line(r);
     if (r->n_frames && r->frames[r->n_frames - 1].node == node)
         r->cx = r->frames[--r->n_frames].saved;

@@ -134,13 +134,14 @@ static size_t invalid_subpart(const uint8_t *s, size_t len)
 }
 
 /*
- * Reads s[0..len) as UTF-8: returns the number of ill-formed subparts (NUL
- * bytes are well-formed here; they are replaced but say nothing about the
- * charset) and sets *multibyte when a valid non-ASCII character occurs.
+ * Tells whether s[0..len) is well-formed UTF-8 (NUL bytes count as
+ * well-formed here: they are replaced, but say nothing about the charset),
+ * stopping at the first ill-formed sequence. Sets *multibyte when a valid
+ * non-ASCII character occurs before that.
  */
-static size_t utf8_scan(const uint8_t *s, size_t len, bool *multibyte)
+static bool utf8_well_formed(const uint8_t *s, size_t len, bool *multibyte)
 {
-    size_t invalid = 0, at = 0;
+    size_t at = 0;
     *multibyte = false;
     while (at < len) {
         if (s[at] < 0x80) {
@@ -149,15 +150,12 @@ static size_t utf8_scan(const uint8_t *s, size_t len, bool *multibyte)
         }
         utf8proc_int32_t codepoint;
         utf8proc_ssize_t step = utf8proc_iterate(s + at, (utf8proc_ssize_t)(len - at), &codepoint);
-        if (step > 0) {
-            *multibyte = true;
-            at += (size_t)step;
-        } else {
-            invalid++;
-            at += invalid_subpart(s + at, len - at);
-        }
+        if (step <= 0)
+            return false;
+        *multibyte = true;
+        at += (size_t)step;
     }
-    return invalid;
+    return true;
 }
 
 /*
@@ -374,6 +372,39 @@ static cs_kind classify_label(const char *label, char *name, size_t namelen)
     return KIND_OTHER;
 }
 
+/* Forgets a conversion result that is not going to be used. */
+static void out_discard(out_buf *out)
+{
+    free(out->data);
+    out->data = NULL;
+    out->len = out->cap = 0;
+}
+
+/*
+ * Converts body as CP949 into converted, counting unreadable bytes in *bad.
+ * When the text would pass the cap, whether it is clean is still needed to
+ * pick the charset, so a dry run finds out (*clean) and CONV_OVER_CAP is
+ * returned with nothing kept.
+ */
+static int try_cp949(const uint8_t *body, size_t len, out_buf *converted, size_t *bad, bool *clean,
+                     char *err, size_t errlen)
+{
+    *bad = 0;
+    int rc = convert_iconv("CP949", body, len, converted, bad, err, errlen);
+    if (rc == CONV_OVER_CAP) {
+        out_discard(converted);
+        *clean = converts_cleanly("CP949", body, len);
+    } else {
+        *clean = rc == 0 && *bad == 0;
+    }
+    return rc;
+}
+
+/*
+ * Picks the charset and converts. The common cases cost one pass of
+ * iconv: a CP949 conversion made to test the bytes is kept when CP949 is
+ * the answer.
+ */
 int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_out, cs_result *out,
                char *err, size_t errlen)
 {
@@ -387,6 +418,11 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
     char name[sizeof(out->charset)];
     cs_kind declared = classify_label(label, name, sizeof(name));
     cs_kind kind = declared;
+    out_buf text = {.limit = max_out ? max_out : SIZE_MAX};
+    out_buf converted = {.limit = text.limit};
+    int rc = 0, trial = 1; /* trial: the result of try_cp949, 1 when not tried */
+    size_t cp949_bad = 0;
+    bool clean = false, multibyte;
 
     /* A UTF-8 byte order mark outranks any label, as in browsers; it is not part of the text. */
     if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
@@ -396,24 +432,25 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
         out->label_ignored = declared != KIND_NONE && declared != KIND_UTF8;
         out->detected = declared == KIND_NONE;
     } else {
-        bool multibyte;
         switch (declared) {
         case KIND_NONE:
             out->detected = true;
-            if (utf8_scan(body, len, &multibyte) == 0)
-                kind = KIND_UTF8;
-            else
-                kind = converts_cleanly("CP949", body, len) ? KIND_CP949 : KIND_UTF8;
+            kind = KIND_UTF8;
+            if (!utf8_well_formed(body, len, &multibyte)) {
+                trial = try_cp949(body, len, &converted, &cp949_bad, &clean, err, errlen);
+                if (clean)
+                    kind = KIND_CP949;
+            }
             break;
         case KIND_UTF8:
-            if (utf8_scan(body, len, &multibyte) > 0 && converts_cleanly("CP949", body, len)) {
+            if (!utf8_well_formed(body, len, &multibyte) && converts_cleanly("CP949", body, len)) {
                 kind = KIND_CP949;
                 out->label_ignored = true;
             }
             break;
         case KIND_CP949:
-            if (!converts_cleanly("CP949", body, len) && utf8_scan(body, len, &multibyte) == 0 &&
-                multibyte) {
+            trial = try_cp949(body, len, &converted, &cp949_bad, &clean, err, errlen);
+            if (!clean && utf8_well_formed(body, len, &multibyte) && multibyte) {
                 kind = KIND_UTF8;
                 out->label_ignored = true;
             }
@@ -422,6 +459,10 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
         case KIND_OTHER:
             break;
         }
+    }
+    if (trial == CONV_ERROR || trial == CONV_NOMEM) {
+        rc = trial;
+        goto fail;
     }
 
     const char *iconv_name = NULL;
@@ -444,20 +485,22 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
         break;
     }
 
-    out_buf text = {.limit = max_out ? max_out : SIZE_MAX};
-    out_buf converted = {.limit = text.limit};
-    int rc;
     if (!iconv_name) {
+        out_discard(&converted);
         rc = append_sanitized(&text, body, len, &out->replaced);
     } else {
-        rc = convert_iconv(iconv_name, body, len, &converted, &out->replaced, err, errlen);
+        if (kind == KIND_CP949 && trial != 1) {
+            rc = trial; /* already converted, or known to be over the cap */
+            out->replaced += cp949_bad;
+        } else {
+            rc = convert_iconv(iconv_name, body, len, &converted, &out->replaced, err, errlen);
+        }
         /*
          * iconv writes valid UTF-8, but NUL passes through it and the contract excludes NUL.
          * Checking costs a pass; copying is only needed when there is something to replace.
          */
-        bool multibyte;
         if (rc == 0 && !memchr(converted.data, 0, converted.len) &&
-            utf8_scan((const uint8_t *)converted.data, converted.len, &multibyte) == 0) {
+            utf8_well_formed((const uint8_t *)converted.data, converted.len, &multibyte)) {
             text = converted;
             converted.data = NULL;
         } else if (rc == 0) {
@@ -467,20 +510,23 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
     }
     if (rc == 0)
         rc = out_append(&text, "", 0); /* an empty text is still an allocated "" */
-    free(converted.data);
-    if (rc != 0) {
-        free(text.data);
-        if (rc == CONV_OVER_CAP)
-            set_error(err, errlen, "%zu bytes of %s convert to more than the %zu-byte cap", len,
-                      out->charset, max_out);
-        else if (rc == CONV_NOMEM)
-            set_error(err, errlen, "out of memory");
-        memset(out, 0, sizeof(*out));
-        return -1;
-    }
+    if (rc != 0)
+        goto fail;
+    out_discard(&converted);
     out->text = text.data;
     out->len = text.len;
     return 0;
+
+fail:
+    if (rc == CONV_OVER_CAP)
+        set_error(err, errlen, "%zu bytes of %s convert to more than the %zu-byte cap", len,
+                  out->charset[0] ? out->charset : "text", max_out);
+    else if (rc == CONV_NOMEM)
+        set_error(err, errlen, "out of memory");
+    out_discard(&converted);
+    free(text.data);
+    memset(out, 0, sizeof(*out));
+    return -1;
 }
 
 /* Case-insensitive prefix test on text[0..len). */

@@ -281,11 +281,11 @@ static void filter_display(sd_buf *buf, const char *text, size_t len, bool keep_
 }
 
 /* Runs utf8proc over buf's contents with the given options; returns NULL when out of memory. */
-static char *map_utf8proc(const sd_buf *buf, utf8proc_option_t options, size_t *out_len)
+static char *map_utf8proc(const char *text, size_t len, utf8proc_option_t options, size_t *out_len)
 {
     utf8proc_uint8_t *mapped = NULL;
-    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)(buf->data ? buf->data : ""),
-                                      (utf8proc_ssize_t)buf->len, &mapped, options);
+    utf8proc_ssize_t n = utf8proc_map((const utf8proc_uint8_t *)(text ? text : ""),
+                                      (utf8proc_ssize_t)len, &mapped, options);
     /* The input is valid UTF-8 by construction, so an error here means memory ran out. */
     if (n < 0) {
         free(mapped);
@@ -312,7 +312,7 @@ char *nz_display(const char *text, size_t len, unsigned flags, size_t *out_len)
     filter_display(&filtered, text, len, flags & NZ_KEEP_NEWLINES);
     if (filtered.failed)
         goto fail;
-    result = map_utf8proc(&filtered, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out_len);
+    result = map_utf8proc(filtered.data, filtered.len, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out_len);
 
 fail:
     sd_buf_release(&decoded);
@@ -354,6 +354,49 @@ static bool is_key_noise(int32_t c)
 }
 
 /*
+ * Tells whether c combines with the character before it: a mark, or a
+ * Hangul vowel or final consonant jamo (which compose algorithmically, not
+ * through combining classes).
+ */
+static bool combines_backward(int32_t c)
+{
+    if ((c >= 0x1160 && c <= 0x11FF) || (c >= 0xD7B0 && c <= 0xD7FF))
+        return true;
+    utf8proc_category_t category = utf8proc_category(c);
+    return category == UTF8PROC_CATEGORY_MN || category == UTF8PROC_CATEGORY_MC ||
+           category == UTF8PROC_CATEGORY_ME;
+}
+
+/*
+ * Removes the noise characters from text[0..*len) in place. Returns true
+ * when a removal brought a character that combines backward next to a new
+ * neighbour (jamo around a zero-width space, say), which calls for another
+ * round of normalization.
+ */
+static bool drop_key_noise(char *text, size_t *len)
+{
+    size_t kept = 0, at = 0;
+    bool removed = false, recompose = false;
+    while (at < *len) {
+        int32_t c;
+        size_t step = next_codepoint(text, *len, at, &c);
+        if (is_key_noise(c)) {
+            removed = true;
+        } else {
+            if (removed && kept > 0 && combines_backward(c))
+                recompose = true;
+            removed = false;
+            memmove(text + kept, text + at, step);
+            kept += step;
+        }
+        at += step;
+    }
+    text[kept] = '\0';
+    *len = kept;
+    return recompose;
+}
+
+/*
  * The key is NFKC with case folding, then the noise categories removed. The
  * header's "quote, dash and ellipsis styles unified" needs no table of its
  * own: every quote style (‘’‚‛“”„‟«»「」『』〈〉 ' "), every dash and the
@@ -362,13 +405,14 @@ static bool is_key_noise(int32_t c)
  * STRIPMARK is deliberately not used: it would decompose Hangul syllables
  * into jamo and lose the Korean text's identity. IGNORE is not used either:
  * it removes the Hangul filler letters, which the scorer keeps.
+ * When a removal leaves jamo or a mark next to a new neighbour, the text is
+ * normalized again, so that the key of a key is the key itself.
  */
 char *nz_match_key(const char *text, size_t len, size_t *out_len)
 {
     sd_buf clean;
     sd_buf_init(&clean);
     char *key = NULL;
-    char *folded = NULL;
     /* Invalid bytes become U+FFFD first, which utf8proc needs and the key then drops. */
     size_t at = 0;
     while (at < len) {
@@ -378,32 +422,21 @@ char *nz_match_key(const char *text, size_t len, size_t *out_len)
     }
     if (clean.failed)
         goto fail;
-    size_t folded_len;
-    folded = map_utf8proc(&clean,
-                          UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD,
-                          &folded_len);
-    if (!folded)
-        goto fail;
-    /* Removing characters only shortens the text, so the key is written over the folded form. */
-    size_t kept = 0;
-    at = 0;
-    while (at < folded_len) {
-        int32_t c;
-        size_t step = next_codepoint(folded, folded_len, at, &c);
-        if (!is_key_noise(c)) {
-            memmove(folded + kept, folded + at, step);
-            kept += step;
-        }
-        at += step;
+    const utf8proc_option_t nfkc_casefold =
+        UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD;
+    size_t key_len;
+    key = map_utf8proc(clean.data, clean.len, nfkc_casefold, &key_len);
+    /* One more round settles every real text; the bound only guards against a pathological one. */
+    int rounds = 0;
+    while (key && drop_key_noise(key, &key_len) && rounds++ < 4) {
+        char *again = map_utf8proc(key, key_len, nfkc_casefold, &key_len);
+        free(key);
+        key = again;
     }
-    folded[kept] = '\0';
-    if (out_len)
-        *out_len = kept;
-    key = folded;
-    folded = NULL;
+    if (key && out_len)
+        *out_len = key_len;
 
 fail:
-    free(folded);
     sd_buf_release(&clean);
     return key;
 }

@@ -734,10 +734,28 @@ static void html_fixture_listing(void **state)
     free(page);
 }
 
+/* A teaser box item: title and lead inside one link, the lead in a span classed as a lead. */
+static void html_teaser_lead_span_is_second_line(void **state)
+{
+    (void)state;
+    bl_doc *doc =
+        html_doc("<ul><li><a href=\"/news/view.php?no=5\"><strong>제목 하나</strong>"
+                 "<span class=\"lead\">[동포투데이] 리드 글...</span></a></li>"
+                 "<li><a href=\"/news/view.php?no=6\">제목 둘 <em>강조</em></a></li></ul>");
+    assert_int_equal(bl_count(doc), 3);
+    LINE(doc, 0, 2, true, 0, "제목 하나", "https://www.dspdaily.com/news/view.php?no=5");
+    LINE(doc, 1, 4, false, 0, "[동포투데이] 리드 글...",
+         "https://www.dspdaily.com/news/view.php?no=5");
+    /* An inline element without a lead class stays on its line. */
+    LINE(doc, 2, 2, true, 0, "제목 둘 강조", "https://www.dspdaily.com/news/view.php?no=6");
+    bl_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(text_indent_and_bullets),
+        cmocka_unit_test(html_teaser_lead_span_is_second_line),
         cmocka_unit_test(text_dash_lines),
         cmocka_unit_test(text_crlf_tabs_and_blank_lines),
         cmocka_unit_test(text_trailing_newline_flag),

@@ -362,6 +362,31 @@ static void test_max_out_refuses_longer_text(void **state)
     free(bytes);
 }
 
+static void test_max_out_refuses_unlabelled_euc_kr_over_the_cap(void **state)
+{
+    (void)state;
+    size_t len;
+    uint8_t *bytes = encode("가나다라마바사아자차", "EUC-KR", &len);
+    cs_result result;
+    char err[128] = "";
+    assert_int_equal(cs_to_utf8(bytes, len, NULL, 29, &result, err, sizeof(err)), -1);
+    assert_null(result.text);
+    assert_non_null(strstr(err, "cp949"));
+    free(bytes);
+}
+
+static void test_max_out_does_not_hide_a_contradicted_label(void **state)
+{
+    (void)state;
+    /* Read as CP949 these UTF-8 bytes would pass the cap; read as UTF-8 they fit it exactly. */
+    cs_result result;
+    convert_ok(korean, strlen(korean), "euc-kr", strlen(korean), &result);
+    assert_string_equal(result.text, korean);
+    assert_string_equal(result.charset, "utf-8");
+    assert_true(result.label_ignored);
+    free(result.text);
+}
+
 static void test_max_out_stops_a_large_body_early(void **state)
 {
     (void)state;
@@ -525,6 +550,8 @@ int main(void)
         cmocka_unit_test(test_missing_body_is_an_error),
         cmocka_unit_test(test_max_out_allows_exactly_the_cap),
         cmocka_unit_test(test_max_out_refuses_longer_text),
+        cmocka_unit_test(test_max_out_refuses_unlabelled_euc_kr_over_the_cap),
+        cmocka_unit_test(test_max_out_does_not_hide_a_contradicted_label),
         cmocka_unit_test(test_max_out_stops_a_large_body_early),
         cmocka_unit_test(test_declared_in_content_type),
         cmocka_unit_test(test_content_type_without_charset_declares_nothing),

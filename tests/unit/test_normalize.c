@@ -270,6 +270,27 @@ static void test_key_composes_nfd_hangul(void **state)
     check_key("\xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab \xe1\x84\x80\xe1\x85\xae\xe1\x86\xa8", "한국");
 }
 
+static void test_key_composes_jamo_around_removed_characters(void **state)
+{
+    (void)state;
+    /* U+1112 ZWSP U+1161 U+11AB: the jamo of 한 kept apart by a zero-width space. */
+    check_key("\xe1\x84\x92\xe2\x80\x8b\xe1\x85\xa1\xe1\x86\xab", "한");
+}
+
+static void test_key_of_a_key_is_itself(void **state)
+{
+    (void)state;
+    const char *texts[] = {"“Kimi K2”…", "[동포투데이] 연변 축구", "ＡＢＣ Straße ①",
+                           "\xe1\x84\x92 \xe1\x85\xa1\xe1\x86\xab"};
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        size_t len;
+        char *key = nz_match_key(texts[i], strlen(texts[i]), &len);
+        assert_non_null(key);
+        check_key(key, key);
+        free(key);
+    }
+}
+
 static void test_key_applies_compatibility_forms(void **state)
 {
     (void)state;
@@ -420,6 +441,8 @@ int main(void)
         cmocka_unit_test(test_key_folds_fullwidth_ascii),
         cmocka_unit_test(test_key_keeps_hangul),
         cmocka_unit_test(test_key_composes_nfd_hangul),
+        cmocka_unit_test(test_key_composes_jamo_around_removed_characters),
+        cmocka_unit_test(test_key_of_a_key_is_itself),
         cmocka_unit_test(test_key_applies_compatibility_forms),
         cmocka_unit_test(test_key_drops_symbols_and_emoji),
         cmocka_unit_test(test_key_drops_spaces_controls_and_zero_width),
