@@ -4,9 +4,11 @@
  * "body_base64" bytes, optional "fetched_at"}) and writes one JSON object per
  * story item, in input order. A line that is not a valid event is reported
  * on stderr with its line number and skipped; the exit status is 1 when any
- * was. Until the dedup engine lands, story_id is the hash of the item's
- * title key (or of the start of its text key): the same title gives the
- * same id, which is exact-key dedup and nothing more.
+ * was. story_id comes from the dedup engine (dedup/engine.h). An item that
+ * joins two stories merges them, so an id given to an earlier item may become
+ * an alias later: the items are held until the input ends and written with
+ * the id their story has then (each item's own links keep the ids of the
+ * moment, as evidence).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,28 +18,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "cli/cli.h"
 #include "common/base64.h"
 #include "common/log.h"
 #include "core/extract.h"
-
-/* How much of a text key identifies an item without a title. */
-#define TEXT_KEY_PREFIX 48
-
-static void story_id(const ex_item *item, char out[24])
-{
-    const char *key = item->title_key && item->title_key[0] ? item->title_key : item->text_key;
-    size_t len = key ? strlen(key) : 0;
-    if (key == item->text_key && len > TEXT_KEY_PREFIX) {
-        /* Cut at a character boundary so the prefix is the same text everywhere. */
-        len = TEXT_KEY_PREFIX;
-        while (len > 0 && ((unsigned char)key[len] & 0xc0) == 0x80)
-            len--;
-    }
-    snprintf(out, 24, "s%016" PRIx64, (uint64_t)XXH3_64bits(key ? key : "", len));
-}
+#include "dedup/engine.h"
 
 static json_t *string_or_null(const char *s)
 {
@@ -56,10 +42,18 @@ static json_t *time_or_null(const ex_item *item)
     return json_string(text);
 }
 
-static int write_item(const char *page_url, const ex_page *page, const ex_item *item)
+/* The items of the whole run, written once every merge is known. */
+typedef struct pending {
+    json_t **items;
+    uint64_t *stories;
+    size_t count, cap;
+} pending;
+
+static int write_item(pending *out, const char *page_url, const ex_page *page, const ex_item *item,
+                      const dd_result *story)
 {
     char id[24];
-    story_id(item, id);
+    snprintf(id, sizeof(id), "s%016" PRIx64, story->story);
     json_t *obj = json_object();
     json_object_set_new(obj, "page_url", json_string(page_url));
     json_object_set_new(obj, "canonical_url", string_or_null(page->canonical_url));
@@ -76,19 +70,72 @@ static int write_item(const char *page_url, const ex_page *page, const ex_item *
     json_object_set_new(obj, "position", json_integer(item->position));
     json_object_set_new(obj, "url", string_or_null(item->url));
     json_object_set_new(obj, "story_id", json_string(id));
+    json_t *links = json_array();
+    for (size_t i = 0; i < story->n_links; i++) {
+        json_t *link = json_object();
+        char other[24];
+        snprintf(other, sizeof(other), "s%016" PRIx64, story->links[i].story);
+        json_object_set_new(link, "reason", json_string(dd_reason_name(story->links[i].reason)));
+        json_object_set_new(link, "score", json_real(story->links[i].score));
+        json_object_set_new(link, "story", json_string(other));
+        json_array_append_new(links, link);
+    }
+    json_object_set_new(obj, "links", links);
+    if (story->n_aliases) {
+        json_t *aliases = json_array();
+        for (size_t i = 0; i < story->n_aliases; i++) {
+            char alias[24];
+            snprintf(alias, sizeof(alias), "s%016" PRIx64, story->aliases[i]);
+            json_array_append_new(aliases, json_string(alias));
+        }
+        json_object_set_new(obj, "merged", aliases);
+    }
     json_object_set_new(obj, "footer_brand", string_or_null(page->footer_brand));
     json_object_set_new(obj, "profile", string_or_null(page->profile_name));
     json_object_set_new(obj, "profile_version", string_or_null(page->profile_version));
-    int rc = json_dumpf(obj, stdout, JSON_COMPACT);
-    json_decref(obj);
-    if (rc == 0 && fputc('\n', stdout) == EOF)
-        rc = -1;
+    if (out->count == out->cap) {
+        size_t cap = out->cap ? out->cap * 2 : 256;
+        json_t **items = realloc(out->items, cap * sizeof(*items));
+        uint64_t *stories = items ? realloc(out->stories, cap * sizeof(*stories)) : NULL;
+        if (items)
+            out->items = items;
+        if (!items || !stories) {
+            json_decref(obj);
+            return -1;
+        }
+        out->stories = stories;
+        out->cap = cap;
+    }
+    out->items[out->count] = obj;
+    out->stories[out->count] = story->story;
+    out->count++;
+    return 0;
+}
+
+/* Writes every held item with the survivor of its story; frees them. Returns 0 or -1. */
+static int flush_pending(pending *out, const dd_engine *dedup)
+{
+    int rc = 0;
+    for (size_t i = 0; i < out->count; i++) {
+        uint64_t survivor = dd_resolve(dedup, out->stories[i]);
+        char id[24];
+        snprintf(id, sizeof(id), "s%016" PRIx64, survivor ? survivor : out->stories[i]);
+        json_object_set_new(out->items[i], "story_id", json_string(id));
+        if (rc == 0 &&
+            (json_dumpf(out->items[i], stdout, JSON_COMPACT) != 0 || fputc('\n', stdout) == EOF))
+            rc = -1;
+        json_decref(out->items[i]);
+    }
+    free(out->items);
+    free(out->stories);
+    memset(out, 0, sizeof(*out));
     return rc;
 }
 
 /* Processes one JSON line; returns the number of items, or -1 with err filled. */
-static long process_line(struct sp_profile **profiles, int n_profiles, const char *line, size_t len,
-                         char *err, size_t errlen)
+static long process_line(struct sp_profile **profiles, int n_profiles, dd_engine *dedup,
+                         pending *out, long lineno, const char *line, size_t len, char *err,
+                         size_t errlen)
 {
     json_error_t jerr;
     json_t *event = json_loadb(line, len, 0, &jerr);
@@ -138,9 +185,27 @@ static long process_line(struct sp_profile **profiles, int n_profiles, const cha
         goto done;
     }
     count = 0;
+    /* Items are seen when the page was fetched; without a time, input order stands in. */
+    json_t *fetched = json_object_get(event, "fetched_at");
+    int64_t seen_ms = json_is_integer(fetched) ? json_integer_value(fetched) : lineno;
     for (size_t i = 0; i < page->n_items; i++) {
-        if (write_item(input.url, page, &page->items[i]) != 0) {
-            snprintf(err, errlen, "writing the output failed");
+        const ex_item *item = &page->items[i];
+        dd_item key = {
+            .url = item->url,
+            .title = item->title,
+            .title_key = item->title_key,
+            .text_key = item->text_key,
+            .title_cut = item->cut == EX_CUT_PAGE_END && !item->text,
+            .seen_ms = seen_ms,
+        };
+        dd_result story;
+        if (dd_add(dedup, &key, &story) != 0) {
+            snprintf(err, errlen, "out of memory in the dedup engine");
+            count = -1;
+            break;
+        }
+        if (write_item(out, input.url, page, item, &story) != 0) {
+            snprintf(err, errlen, "out of memory holding the output");
             count = -1;
             break;
         }
@@ -172,7 +237,16 @@ int sd_cmd_process(const sd_config *config, const char *path, bool extra_operand
         sd_profiles_free(profiles, n_profiles);
         return 1;
     }
+    dd_engine *dedup = dd_new(NULL);
+    if (!dedup) {
+        sd_log_error("process", "out of memory");
+        if (in != stdin)
+            fclose(in);
+        sd_profiles_free(profiles, n_profiles);
+        return 1;
+    }
     bool progress = isatty(STDERR_FILENO);
+    pending out = {0};
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
@@ -181,7 +255,8 @@ int sd_cmd_process(const sd_config *config, const char *path, bool extra_operand
         lineno++;
         if (len == 0 || (len == 1 && line[0] == '\n'))
             continue;
-        long count = process_line(profiles, n_profiles, line, (size_t)len, err, sizeof(err));
+        long count = process_line(profiles, n_profiles, dedup, &out, lineno, line, (size_t)len, err,
+                                  sizeof(err));
         if (count < 0) {
             sd_log_error("process", "%s:%ld: %s; line skipped", path, lineno, err);
             skipped++;
@@ -199,10 +274,15 @@ int sd_cmd_process(const sd_config *config, const char *path, bool extra_operand
     if (in != stdin)
         fclose(in);
     sd_profiles_free(profiles, n_profiles);
-    if (fflush(stdout) != 0 || read_failed) {
+    int written = flush_pending(&out, dedup);
+    if (written != 0 || fflush(stdout) != 0 || read_failed) {
+        dd_free(dedup);
         sd_log_error("process", "%s", read_failed ? "reading the input failed" : "writing failed");
         return 1;
     }
-    sd_log_info("process", "%ld pages, %ld items, %ld lines skipped", pages, items, skipped);
+    dd_stats stats = dd_get_stats(dedup);
+    dd_free(dedup);
+    sd_log_info("process", "%ld pages, %ld items in %zu stories, %ld lines skipped", pages, items,
+                stats.stories, skipped);
     return skipped ? 1 : 0;
 }

@@ -9,6 +9,7 @@
 
 #include "core/charset.h"
 #include "core/extract_internal.h"
+#include "core/generic.h"
 #include "core/normalize.h"
 #include "core/url.h"
 
@@ -300,8 +301,16 @@ ex_item *ex_emit(ex_ctx *ctx, ex_kind kind, const char *title, const char *text,
         }
     }
     item->cut = cut;
-    if ((section && !(item->section = strdup(section))) || (url && !(item->url = strdup(url))))
+    if (section && !(item->section = strdup(section)))
         goto nomem;
+    if (url) {
+        /* The item's link in canonical form, so that dedup can compare it with page urls. */
+        cu_rules rules = ctx->profile ? sp_url_rules(ctx->profile) : (cu_rules){0};
+        char url_err[64];
+        item->url = cu_canonical(url, &rules, url_err, sizeof(url_err));
+        if (!item->url && !(item->url = strdup(url)))
+            goto nomem;
+    }
     if (item->title && !(item->title_key = nz_match_key(item->title, strlen(item->title), NULL)))
         goto nomem;
     if (item->text && !(item->text_key = nz_match_key(item->text, strlen(item->text), NULL)))
@@ -398,6 +407,77 @@ static bool content_is_html(const char *content_type, const uint8_t *body, size_
                             strncasecmp((const char *)body + i, "<html", 5) == 0);
 }
 
+/*
+ * A page no profile serves: the generic extractor finds its one story (HTML from the page's
+ * UTF-8 text, a text rendering from its lines). A page where it finds no body gets no item;
+ * an HTML page the generic parser refuses keeps its page facts, as before. Returns -1 only
+ * when memory runs out.
+ */
+static int emit_generic(ex_page *page, const bl_doc *doc, const char *html, size_t len,
+                        const char *url, const ex_limits *limits)
+{
+    gx_article *article = NULL;
+    char gx_err[128];
+    gx_limits gl = gx_default_limits;
+    gl.max_nodes = limits->blocks.max_nodes;
+    gl.max_body_bytes = limits->max_item_bytes;
+    int rc = page->is_html ? gx_from_html(html, len, url, &gl, &article, gx_err, sizeof(gx_err))
+                           : gx_from_lines(doc, &article, gx_err, sizeof(gx_err));
+    if (rc == GX_ERR_NOMEM)
+        return -1;
+    if (rc != GX_OK || !article->body) {
+        gx_article_free(article);
+        return 0;
+    }
+    if (page->n_items >= limits->max_items) {
+        page->truncated = true;
+        gx_article_free(article);
+        return 0;
+    }
+    ex_item *item = ex_page_add_item(page, EX_ARTICLE);
+    if (!item) {
+        gx_article_free(article);
+        return -1;
+    }
+    unsigned entities = page->is_html ? 0 : NZ_DECODE_ENTITIES;
+    if (article->title &&
+        !(item->title = nz_display(article->title, strlen(article->title), entities, NULL)))
+        goto nomem;
+    item->text =
+        nz_display(article->body, strlen(article->body), entities | NZ_KEEP_NEWLINES, NULL);
+    if (!item->text)
+        goto nomem;
+    cap_utf8(item->text, limits->max_item_bytes);
+    if (item->title && !item->title[0]) {
+        free(item->title);
+        item->title = NULL;
+    }
+    char url_err[128];
+    item->url = article->canonical
+                    ? cu_canonical(article->canonical, NULL, url_err, sizeof(url_err))
+                    : NULL;
+    if (!item->url && page->canonical_url && !(item->url = strdup(page->canonical_url)))
+        goto nomem;
+    /* Text renderings write local times without a zone, and storyd's pages are Korean: KST.
+     * Metadata in HTML carries its zone; without one it is read as UTC. */
+    int64_t when;
+    gx_precision precision = gx_parse_date(article->published, page->is_html ? 0 : 540, &when);
+    if (precision != GX_TIME_NONE) {
+        item->published_at_ms = when;
+        item->precision = precision == GX_TIME_DAY ? EX_TIME_DAY : EX_TIME_MINUTE;
+    }
+    if (item->title && !(item->title_key = nz_match_key(item->title, strlen(item->title), NULL)))
+        goto nomem;
+    if (!(item->text_key = nz_match_key(item->text, strlen(item->text), NULL)))
+        goto nomem;
+    gx_article_free(article);
+    return 0;
+nomem:
+    gx_article_free(article);
+    ex_page_drop_last(page);
+    return -1;
+}
+
 ex_status ex_extract(const sp_profile *const *profiles, size_t n_profiles, const ex_input *input,
                      const ex_limits *limits, ex_page **out, char *err, size_t errlen)
 {
@@ -453,6 +533,16 @@ ex_status ex_extract(const sp_profile *const *profiles, size_t n_profiles, const
         text.len = (size_t)composed_len;
     }
 
+    /* An HTML page no profile serves goes to the generic extractor, which parses it itself:
+     * rendering it into lines as well would parse every such page twice. */
+    if (!profile && page->is_html) {
+        int rc = emit_generic(page, NULL, text.text, text.len, input->url, limits);
+        free(text.text);
+        if (rc != 0)
+            goto nomem;
+        *out = page;
+        return EX_OK;
+    }
     bl_doc *doc;
     if (page->is_html) {
         char parse_err[256];
@@ -467,9 +557,10 @@ ex_status ex_extract(const sp_profile *const *profiles, size_t n_profiles, const
     } else {
         doc = bl_from_text(text.text, text.len, &limits->blocks);
     }
-    free(text.text);
-    if (!doc)
+    if (!doc) {
+        free(text.text);
         goto nomem;
+    }
     page->truncated = bl_truncated(doc);
 
     if (profile) {
@@ -479,10 +570,16 @@ ex_status ex_extract(const sp_profile *const *profiles, size_t n_profiles, const
         size_t after = page->kind == SP_PAGE_ARTICLE ? ex_article(&ctx) : 0;
         ex_lists(&ctx, after);
         if (ctx.nomem) {
+            free(text.text);
             bl_free(doc);
             goto nomem;
         }
+    } else if (emit_generic(page, doc, text.text, text.len, input->url, limits) != 0) {
+        free(text.text);
+        bl_free(doc);
+        goto nomem;
     }
+    free(text.text);
     bl_free(doc);
     *out = page;
     return EX_OK;

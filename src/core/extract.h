@@ -46,9 +46,10 @@ typedef enum {
 
 /*
  * Extracts the items of one page. profiles (n of them, borrowed) are tried
- * by host; a page no profile serves still gets its page-level facts and no
- * items (the generic extractor comes later). On EX_OK *out is a new page
- * (ex_page_free); otherwise *out is NULL and err says what failed.
+ * by host; a page no profile serves gets its page-level facts and one
+ * article item from the generic extractor (generic.h), when it finds a
+ * body. On EX_OK *out is a new page (ex_page_free); otherwise *out is NULL
+ * and err says what failed.
  */
 ex_status ex_extract(const sp_profile *const *profiles, size_t n_profiles, const ex_input *input,
                      const ex_limits *limits, ex_page **out, char *err, size_t errlen);

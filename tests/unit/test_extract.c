@@ -529,7 +529,10 @@ static void test_other_host(void **state)
     ex_page *page = extract("https://News.Example.org/news/view.php?page=2&no=90001",
                             "text/plain; charset=utf-8", fx.body, fx.body_len, NULL);
     assert_int_equal(page->kind, SP_PAGE_OTHER);
-    assert_int_equal(page->n_items, 0);
+    /* No profile: the generic extractor gives the page's one story, never list items. */
+    assert_int_equal(page->n_items, 1);
+    assert_int_equal(page->items[0].kind, EX_ARTICLE);
+    assert_non_null(page->items[0].text);
     assert_null(page->profile_name);
     assert_null(page->footer_brand);
     /* No profile: no keep-only-`no` rule, the parameters are only sorted. */

@@ -1,0 +1,1040 @@
+/*
+ * The generic extractor for HTML (gx_from_html); see generic.h.
+ *
+ * The DOM is read once, iteratively (parent pointers, no recursion: libxml2
+ * builds trees as deep as the page nests), into a flat array of elements in
+ * document order, so that a subtree is a contiguous range and every sum
+ * over descendants is one backward pass. Each element gets its text and
+ * link-text length, commas and paragraph counts; metadata (<meta>, <link>,
+ * <title>, JSON-LD) is read on the way.
+ *
+ * Then, in passes over the array: boilerplate is marked (by tag, ARIA role
+ * and class/id words, but never an element holding most of the page's
+ * text, which is a wrapper whatever its name); the clean sums are
+ * recomputed without it; paragraphs (elements with at least 25 characters
+ * of their own inline text) score their ancestors as readability does; the
+ * best container, weighed by class/id hints and link density, is rendered
+ * together with its siblings that look like more of the story, leaving out
+ * link lists and small negative blocks inside it. A page where this finds
+ * little is read again without the class/id rules, and a JSON-LD
+ * articleBody longer than what the markup gave replaces it.
+ */
+#include "core/generic.h"
+#include "core/generic_internal.h"
+
+#include <ctype.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <libxml/HTMLparser.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "core/url.h"
+#include "core/utf8.h"
+
+const gx_limits gx_default_limits = {
+    .max_nodes = 2000000, .max_depth = 512, .max_body_bytes = 1u << 20};
+
+/* ---- Tags ------------------------------------------------------------------------------- */
+
+enum {
+    T_BLOCK = 1 << 0, /* starts and ends a paragraph when rendered */
+    T_SKIP = 1 << 1,  /* never rendered, never counted (scripts, media, controls) */
+    T_META = 1 << 2,  /* read for metadata, never rendered */
+    T_NAV = 1 << 3,   /* boilerplate by its tag: nav, aside */
+    T_FRAME = 1 << 4, /* page header and footer: boilerplate unless it holds the page */
+    T_LINK = 1 << 5,  /* a */
+    T_BREAK = 1 << 6, /* br */
+    T_PARA = 1 << 7,  /* p: a paragraph whatever its length */
+    T_LIST = 1 << 8,  /* ul, ol, dl */
+    T_ITEM = 1 << 9,  /* li, dt, dd */
+    T_HEADING = 1 << 10,
+    T_CELL = 1 << 11, /* td, th: separated by a space */
+    T_CAPTION = 1 << 12,
+    T_IMG = 1 << 13,
+    T_INPUT = 1 << 14,
+    T_PRE = 1 << 15,
+};
+
+typedef struct tag_info {
+    const char *name;
+    uint16_t flags;
+    int8_t init; /* readability's initial score for a candidate with this tag */
+} tag_info;
+
+/* Sorted by name for bsearch; kept out of clang-format, which would give each entry a line. */
+/* clang-format off */
+static const tag_info tags[] = {
+    {"a", T_LINK, 0}, {"address", T_BLOCK, -3}, {"article", T_BLOCK, 5}, {"aside", T_BLOCK | T_NAV, -3},
+    {"audio", T_SKIP, 0}, {"base", T_META, 0}, {"blockquote", T_BLOCK, 3}, {"body", T_BLOCK, 0},
+    {"br", T_BREAK, 0}, {"button", T_SKIP, 0}, {"canvas", T_SKIP, 0}, {"caption", T_BLOCK, 0},
+    {"center", T_BLOCK, 0}, {"datalist", T_SKIP, 0}, {"dd", T_BLOCK | T_ITEM, -3},
+    {"details", T_BLOCK, 0}, {"dialog", T_SKIP, 0}, {"div", T_BLOCK, 5}, {"dl", T_BLOCK | T_LIST, -3},
+    {"dt", T_BLOCK | T_ITEM, -3}, {"embed", T_SKIP, 0}, {"fieldset", T_BLOCK, 0},
+    {"figcaption", T_BLOCK | T_CAPTION, 0}, {"figure", T_BLOCK, 0}, {"footer", T_BLOCK | T_FRAME, -3},
+    {"form", T_BLOCK, -3}, {"frameset", T_SKIP, 0}, {"h1", T_BLOCK | T_HEADING, -5},
+    {"h2", T_BLOCK | T_HEADING, -5}, {"h3", T_BLOCK | T_HEADING, -5}, {"h4", T_BLOCK | T_HEADING, -5},
+    {"h5", T_BLOCK | T_HEADING, -5}, {"h6", T_BLOCK | T_HEADING, -5}, {"head", T_META, 0},
+    {"header", T_BLOCK | T_FRAME, -3}, {"hgroup", T_BLOCK, 0}, {"hr", T_BLOCK, 0}, {"html", T_BLOCK, 0},
+    {"iframe", T_SKIP, 0}, {"img", T_IMG, 0}, {"input", T_SKIP | T_INPUT, 0}, {"legend", T_BLOCK, 0},
+    {"li", T_BLOCK | T_ITEM, -3}, {"link", T_META, 0}, {"listing", T_BLOCK | T_PRE, 3},
+    {"main", T_BLOCK, 5}, {"map", T_SKIP, 0}, {"math", T_SKIP, 0}, {"menu", T_BLOCK | T_NAV, -3},
+    {"meta", T_META, 0}, {"nav", T_BLOCK | T_NAV, -3}, {"noscript", T_SKIP, 0},
+    {"object", T_SKIP, 0}, {"ol", T_BLOCK | T_LIST, -3}, {"optgroup", T_SKIP, 0},
+    {"option", T_SKIP, 0}, {"p", T_BLOCK | T_PARA, 0}, {"picture", T_IMG, 0},
+    {"pre", T_BLOCK | T_PRE, 3}, {"script", T_META, 0}, {"section", T_BLOCK, 5},
+    {"select", T_SKIP, 0}, {"source", T_SKIP, 0}, {"style", T_SKIP, 0}, {"summary", T_BLOCK, 0},
+    {"svg", T_SKIP, 0}, {"table", T_BLOCK, 0}, {"tbody", T_BLOCK, 0}, {"td", T_BLOCK | T_CELL, 3},
+    {"template", T_SKIP, 0}, {"textarea", T_SKIP, 0}, {"tfoot", T_BLOCK, 0},
+    {"th", T_BLOCK | T_CELL, -5}, {"thead", T_BLOCK, 0}, {"title", T_META, 0}, {"tr", T_BLOCK, 0},
+    {"ul", T_BLOCK | T_LIST, -3}, {"video", T_SKIP, 0},
+};
+/* clang-format on */
+
+static int tag_cmp(const void *key, const void *entry)
+{
+    return strcmp(key, ((const tag_info *)entry)->name);
+}
+
+static const tag_info *tag_of(const xmlNode *node)
+{
+    return bsearch(node->name, tags, sizeof(tags) / sizeof(tags[0]), sizeof(tags[0]), tag_cmp);
+}
+
+/* ---- Growing strings -------------------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} sbuf;
+
+static void sb_put(sbuf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(b->s, cap);
+        if (!grown) {
+            b->failed = true;
+            return;
+        }
+        b->s = grown;
+        b->cap = cap;
+    }
+    memcpy(b->s + b->len, s, n);
+    b->len += n;
+    b->s[b->len] = '\0';
+}
+
+static bool is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Counts characters other than whitespace (code points) and commas of a text. */
+static void count_text(const char *s, uint32_t *chars, uint32_t *commas)
+{
+    uint32_t n = 0, k = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (is_ws(*p) || (*p & 0xc0) == 0x80)
+            continue;
+        n++;
+        if (*p == ',')
+            k++;
+        else if (p[0] == 0xef && p[1] == 0xbc && p[2] == 0x8c) /* U+FF0C fullwidth comma */
+            k++;
+        else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x81) /* U+3001 ideographic comma */
+            k++;
+    }
+    *chars = n;
+    *commas = k;
+}
+
+/* ---- Reading the DOM into the array ----------------------------------------------------- */
+
+static bool style_hides(const char *style)
+{
+    char compact[256];
+    size_t n = 0;
+    for (; *style && n < sizeof(compact) - 1; style++)
+        if (!is_ws((unsigned char)*style))
+            compact[n++] = (char)tolower((unsigned char)*style);
+    compact[n] = '\0';
+    return strstr(compact, "display:none") || strstr(compact, "visibility:hidden");
+}
+
+static bool is_hidden(const xmlNode *node)
+{
+    const char *style = gx__attr(node, "style"), *aria = gx__attr(node, "aria-hidden");
+    return gx__attr(node, "hidden") || (aria && strcasecmp(aria, "true") == 0) ||
+           (style && style_hides(style));
+}
+
+/* Adds an element to the array; returns its index or -1 (limit or out of memory). */
+static int32_t add_node(gx_ctx *c, const xmlNode *node, const tag_info *tag, int32_t parent)
+{
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        gnode *grown = realloc(c->nodes, cap * sizeof(*grown));
+        if (!grown) {
+            c->failed = true;
+            return -1;
+        }
+        c->nodes = grown;
+        c->cap = cap;
+    }
+    gnode *g = &c->nodes[c->n];
+    *g = (gnode){.node = node, .parent = parent};
+    if (tag) {
+        g->tflags = tag->flags;
+        g->init = tag->init;
+    }
+    if (parent >= 0 && (c->nodes[parent].flags & N_IN_LINK))
+        g->flags |= N_IN_LINK;
+    if (g->tflags & T_LINK)
+        g->flags |= N_IN_LINK;
+    gx__class_hints(g);
+    if (is_hidden(node))
+        g->flags |= N_HIDDEN;
+    /* The index is kept on the node for the renderer; the tree is ours until it is freed. */
+    ((xmlNode *)node)->_private = (void *)(intptr_t)(c->n + 1);
+    return (int32_t)c->n++;
+}
+
+static int32_t index_of(const xmlNode *node)
+{
+    return node->_private ? (int32_t)((intptr_t)node->_private - 1) : -1;
+}
+
+/*
+ * Walks the DOM in document order with parent pointers. Elements deeper than max_depth get
+ * no entry: their text counts for the nearest ancestor that has one.
+ */
+static void read_dom(gx_ctx *c, xmlDoc *dom)
+{
+    const xmlNode *top = (const xmlNode *)dom;
+    const xmlNode *cur = dom->children;
+    size_t depth = 0, visited = 0;
+    int32_t el = -1; /* the innermost element with an entry */
+    while (cur && !c->failed) {
+        bool descend = false;
+        if (++visited > c->limits.max_nodes)
+            break;
+        if (cur->type == XML_TEXT_NODE || cur->type == XML_CDATA_SECTION_NODE) {
+            if (el >= 0 && cur->content) {
+                uint32_t chars, commas;
+                count_text((const char *)cur->content, &chars, &commas);
+                gnode *g = &c->nodes[el];
+                g->own_chars += chars;
+                g->own_commas += commas;
+                if (g->flags & N_IN_LINK)
+                    g->own_link += chars;
+            }
+        } else if (cur->type == XML_ELEMENT_NODE) {
+            const tag_info *tag = tag_of(cur);
+            uint16_t tf = tag ? tag->flags : 0;
+            if (tf & T_META) {
+                if (strcmp((const char *)cur->name, "head") == 0)
+                    descend = true;
+                else
+                    gx__read_meta(c, cur);
+            } else if (tf & T_SKIP) {
+                if ((tf & T_INPUT) && el >= 0)
+                    c->nodes[el].n_input++;
+            } else if (depth < c->limits.max_depth) {
+                int32_t idx = add_node(c, cur, tag, el);
+                if (idx < 0)
+                    break;
+                if (strcmp((const char *)cur->name, "body") == 0 && c->body < 0)
+                    c->body = idx;
+                if (strcmp((const char *)cur->name, "html") == 0)
+                    gx__take(c, &c->lang, gx__attr(cur, "lang"));
+                if ((tf & T_IMG) && el >= 0)
+                    c->nodes[el].n_img++;
+                el = idx;
+                descend = true;
+            } else {
+                descend = true;
+            }
+        }
+        if (descend && cur->children) {
+            cur = cur->children;
+            depth++;
+            continue;
+        }
+        /* Leaving cur (and every ancestor whose last child it is). */
+        for (;;) {
+            if (cur->type == XML_ELEMENT_NODE && el >= 0 && c->nodes[el].node == cur) {
+                c->nodes[el].end = (uint32_t)c->n;
+                el = c->nodes[el].parent;
+            }
+            if (cur->next) {
+                cur = cur->next;
+                break;
+            }
+            cur = cur->parent;
+            if (!cur || cur == top) {
+                cur = NULL;
+                break;
+            }
+            depth--;
+        }
+    }
+    /* A walk cut short by the node limit leaves open elements: close them at the end. */
+    for (; el >= 0; el = c->nodes[el].parent)
+        c->nodes[el].end = (uint32_t)c->n;
+}
+
+/* ---- Sums, boilerplate and scores ------------------------------------------------------- */
+
+static void sum_raw(gx_ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        c->nodes[i].raw_chars = c->nodes[i].own_chars;
+    for (size_t i = c->n; i-- > 0;) {
+        gnode *g = &c->nodes[i];
+        if (g->parent >= 0 && !(g->flags & N_HIDDEN))
+            c->nodes[g->parent].raw_chars += g->raw_chars;
+    }
+}
+
+/*
+ * Marks boilerplate. An element holding most of the page's text is kept whatever its tag or
+ * name says: sites wrap whole pages in <header>, class="has-sidebar" or a giant <form>.
+ */
+static void mark_boilerplate(gx_ctx *c, bool use_classes)
+{
+    uint32_t page = c->body >= 0 ? c->nodes[c->body].raw_chars : 0;
+    for (size_t i = 0; i < c->n; i++) {
+        gnode *g = &c->nodes[i];
+        g->flags &= (uint8_t) ~(N_REMOVED | N_DROPPED | N_SCORED);
+        g->score = 0;
+        if (g->flags & N_HIDDEN) {
+            g->flags |= N_REMOVED;
+            continue;
+        }
+        if (g->flags & N_BODY)
+            continue;
+        bool wrapper = (uint64_t)g->raw_chars * 2 > page;
+        if ((g->tflags & T_NAV) && !wrapper)
+            g->flags |= N_REMOVED;
+        else if ((g->tflags & (T_FRAME | T_CAPTION)) && !wrapper)
+            g->flags |= N_REMOVED;
+        else if (use_classes && (g->flags & N_NEG_WORD) && !wrapper &&
+                 strcmp((const char *)g->node->name, "body") != 0)
+            g->flags |= N_REMOVED;
+    }
+}
+
+/* Clean sums: boilerplate and whatever lies inside it count for nothing. */
+static void sum_clean(gx_ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        gnode *g = &c->nodes[i];
+        g->chars = g->inline_chars = g->own_chars;
+        g->link_chars = g->inline_link = g->own_link;
+        g->commas = g->inline_commas = g->own_commas;
+        g->n_p = (g->tflags & T_PARA) ? 1 : 0;
+        g->n_li = (g->tflags & T_ITEM) ? 1 : 0;
+        g->flags &= (uint8_t)~N_BLOCKS;
+    }
+    for (size_t i = c->n; i-- > 0;) {
+        gnode *g = &c->nodes[i];
+        if (g->parent < 0 || (g->flags & N_REMOVED))
+            continue;
+        gnode *p = &c->nodes[g->parent];
+        p->chars += g->chars;
+        p->link_chars += g->link_chars;
+        p->commas += g->commas;
+        p->n_p += g->n_p;
+        p->n_li += g->n_li;
+        p->n_img += 0;
+        if (g->tflags & T_BLOCK)
+            p->flags |= N_BLOCKS;
+        if (!(g->tflags & T_BLOCK)) {
+            p->inline_chars += g->inline_chars;
+            p->inline_link += g->inline_link;
+            p->inline_commas += g->inline_commas;
+        }
+    }
+}
+
+static bool removed_above(const gx_ctx *c, int32_t i)
+{
+    for (; i >= 0; i = c->nodes[i].parent)
+        if (c->nodes[i].flags & N_REMOVED)
+            return true;
+    return false;
+}
+
+static float link_density(const gnode *g)
+{
+    return g->chars ? (float)g->link_chars / (float)g->chars : 0.0f;
+}
+
+static void credit(gx_ctx *c, int32_t i, float score)
+{
+    gnode *g = &c->nodes[i];
+    if (!(g->flags & N_SCORED)) {
+        g->flags |= N_SCORED;
+        g->score = (float)g->init + (float)g->weight;
+    }
+    g->score += score;
+}
+
+/*
+ * Readability's scoring: every paragraph (a block with 25 or more characters of its own
+ * inline text outside links) gives 1 + commas + up to 3 for its length to its parent, half
+ * of that to its grandparent and a third per level to the three above. Text standing loose
+ * in a block that also has block children is a paragraph of that block (readability wraps
+ * such runs in a <p>), so the block itself is credited first.
+ */
+static void score_paragraphs(gx_ctx *c)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        gnode *g = &c->nodes[i];
+        if (!(g->tflags & T_BLOCK) || (g->tflags & (T_HEADING | T_LIST)))
+            continue;
+        uint32_t text = g->inline_chars - g->inline_link;
+        if (text < 25 || g->flags & N_REMOVED || removed_above(c, (int32_t)i))
+            continue;
+        float score = 1.0f + (float)g->inline_commas + (float)(text / 100 > 3 ? 3 : text / 100);
+        bool loose = !(g->tflags & (T_PARA | T_CELL | T_ITEM | T_PRE)) && (g->flags & N_BLOCKS);
+        int32_t a = loose ? (int32_t)i : g->parent;
+        for (int level = 0; a >= 0 && level < 5; level++, a = c->nodes[a].parent) {
+            float divider = level == 0 ? 1.0f : level == 1 ? 2.0f : (float)level * 3.0f;
+            credit(c, a, score / divider);
+        }
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        gnode *g = &c->nodes[i];
+        if (g->flags & N_SCORED)
+            g->score *= 1.0f - link_density(g);
+    }
+}
+
+static bool is_ancestor(const gx_ctx *c, int32_t a, int32_t d)
+{
+    return a >= 0 && (uint32_t)d > (uint32_t)a && (uint32_t)d < c->nodes[a].end;
+}
+
+/* Picks the best container; -1 when no paragraph scored anything. */
+static int32_t top_candidate(gx_ctx *c)
+{
+    enum { TOP = 5 };
+    int32_t best[TOP];
+    size_t nb = 0;
+    for (size_t i = 0; i < c->n; i++) {
+        gnode *g = &c->nodes[i];
+        if (!(g->flags & N_SCORED) || (g->flags & N_REMOVED) || removed_above(c, (int32_t)i))
+            continue;
+        size_t at = nb < TOP ? nb++ : TOP;
+        if (at == TOP && g->score <= c->nodes[best[TOP - 1]].score)
+            continue;
+        if (at == TOP)
+            at = TOP - 1;
+        while (at > 0 && c->nodes[best[at - 1]].score < g->score) {
+            best[at] = best[at - 1];
+            at--;
+        }
+        best[at] = (int32_t)i;
+    }
+    if (nb == 0)
+        return -1;
+    int32_t top = best[0];
+    float top_score = c->nodes[top].score;
+    /* Several strong candidates under one ancestor: the story is split, take the ancestor. */
+    size_t alternatives = 0;
+    for (size_t k = 1; k < nb; k++)
+        if (c->nodes[best[k]].score >= top_score * 0.75f)
+            alternatives++;
+    if (alternatives >= 2) {
+        for (int32_t a = c->nodes[top].parent; a >= 0 && a != c->body; a = c->nodes[a].parent) {
+            size_t inside = 0;
+            for (size_t k = 1; k < nb; k++)
+                if (c->nodes[best[k]].score >= top_score * 0.75f && is_ancestor(c, a, best[k]))
+                    inside++;
+            if (inside >= 2) {
+                top = a;
+                break;
+            }
+        }
+    }
+    /* Climb while a parent scores better, as readability does. */
+    float last = c->nodes[top].score;
+    float threshold = last / 3.0f;
+    for (int32_t a = c->nodes[top].parent; a >= 0 && a != c->body; a = c->nodes[a].parent) {
+        if (!(c->nodes[a].flags & N_SCORED))
+            continue;
+        if (c->nodes[a].score < threshold)
+            break;
+        if (c->nodes[a].score > last) {
+            top = a;
+            break;
+        }
+        last = c->nodes[a].score;
+    }
+    /* A lone child adds nothing: its parent may hold the story's other parts. */
+    for (int32_t p = c->nodes[top].parent; p >= 0 && p != c->body; p = c->nodes[p].parent) {
+        if (c->nodes[p].chars != c->nodes[top].chars || (c->nodes[p].flags & N_REMOVED))
+            break;
+        top = p;
+    }
+    return top;
+}
+
+/* True for text that ends like a sentence, in any script readability knows. */
+static bool has_sentence(const xmlNode *node)
+{
+    xmlChar *text = xmlNodeGetContent(node);
+    bool yes = text && (strstr((const char *)text, ". ") || strstr((const char *)text, ".\n"));
+    if (text) {
+        size_t len = strlen((const char *)text);
+        while (len && is_ws(text[len - 1]))
+            len--;
+        if (len && text[len - 1] == '.')
+            yes = true;
+    }
+    xmlFree(text);
+    return yes;
+}
+
+/* Readability's conditional cleaning: link lists and small negative blocks inside the story. */
+static bool clean_out(const gx_ctx *c, const gnode *g)
+{
+    if (g->tflags & (T_PARA | T_HEADING | T_PRE))
+        return g->chars > 0 && link_density(g) > 0.8f && g->chars < 200;
+    bool list = (g->tflags & T_LIST) != 0;
+    const char *name = (const char *)g->node->name;
+    bool container = list || strcmp(name, "div") == 0 || strcmp(name, "section") == 0 ||
+                     strcmp(name, "table") == 0 || strcmp(name, "form") == 0 ||
+                     strcmp(name, "aside") == 0 || strcmp(name, "figure") == 0 ||
+                     strcmp(name, "span") == 0 || (g->tflags & T_ITEM);
+    if (!container)
+        return false;
+    if (g->weight < 0 && g->score + (float)g->weight < 0)
+        return true;
+    /* A list item that opens with a link and goes on in words is a story point. */
+    if ((g->tflags & T_ITEM) && g->chars - g->link_chars >= 40)
+        return link_density(g) > 0.6f;
+    if (g->commas >= 10)
+        return false;
+    float ld = link_density(g);
+    if (g->n_input > 1 && g->n_input * 3 > g->n_p)
+        return true;
+    if (g->chars == 0)
+        return false;
+    /* Much text of its own between the links: a list of story points, not a link list. */
+    if (g->chars - g->link_chars >= 500 && ld < 0.5f)
+        return false;
+    if (g->weight < 25 && ld > 0.33f)
+        return true;
+    if (g->weight >= 25 && ld > 0.5f)
+        return true;
+    (void)c;
+    return false;
+}
+
+/* Collects the chosen container and its siblings that read like more of the story. */
+static size_t choose(gx_ctx *c, int32_t top, int32_t *out, size_t max)
+{
+    gnode *t = &c->nodes[top];
+    int32_t parent = t->parent;
+    if (parent < 0 || top == c->body) {
+        out[0] = top;
+        return 1;
+    }
+    float threshold = t->score * 0.2f > 10.0f ? t->score * 0.2f : 10.0f;
+    size_t n = 0;
+    const char *top_class = gx__attr(t->node, "class");
+    for (uint32_t i = (uint32_t)parent + 1;
+         i < c->nodes[parent].end && n<max; i = c->nodes[i].end> i ? c->nodes[i].end : i + 1) {
+        gnode *s = &c->nodes[i];
+        if ((int32_t)i == top) {
+            out[n++] = (int32_t)i;
+            continue;
+        }
+        if (s->flags & N_REMOVED)
+            continue;
+        float bonus = 0;
+        const char *cls = gx__attr(s->node, "class");
+        if (top_class && cls && *cls && strcmp(cls, top_class) == 0)
+            bonus = t->score * 0.2f;
+        bool keep = false;
+        if ((s->flags & N_SCORED) && s->score + bonus >= threshold)
+            keep = true;
+        else if (s->tflags & (T_PARA | T_PRE)) {
+            float ld = link_density(s);
+            if (s->chars > 80 && ld < 0.25f)
+                keep = true;
+            else if (s->chars > 0 && s->chars <= 80 && ld == 0 && has_sentence(s->node))
+                keep = true;
+        }
+        if (keep)
+            out[n++] = (int32_t)i;
+    }
+    return n;
+}
+
+/* ---- Rendering -------------------------------------------------------------------------- */
+
+typedef struct render {
+    sbuf out;
+    bool space; /* a space waits before the next word */
+    bool para;  /* a paragraph break waits before the next word */
+} render;
+
+static void r_break(render *r)
+{
+    if (r->out.len)
+        r->para = true;
+}
+
+static void r_text(render *r, const char *s, bool pre)
+{
+    for (const char *p = s; *p;) {
+        if (is_ws((unsigned char)*p)) {
+            if (pre && *p == '\n')
+                r_break(r);
+            else if (r->out.len)
+                r->space = true;
+            p++;
+            continue;
+        }
+        size_t n = 0;
+        while (p[n] && !is_ws((unsigned char)p[n]))
+            n++;
+        if (r->para)
+            sb_put(&r->out, "\n", 1);
+        else if (r->space)
+            sb_put(&r->out, " ", 1);
+        r->para = r->space = false;
+        sb_put(&r->out, p, n);
+        p += n;
+    }
+}
+
+static bool skip_in_render(const gx_ctx *c, const xmlNode *node)
+{
+    if (node->type != XML_ELEMENT_NODE)
+        return node->type != XML_TEXT_NODE && node->type != XML_CDATA_SECTION_NODE;
+    const tag_info *tag = tag_of(node);
+    if (tag && (tag->flags & (T_SKIP | T_META)))
+        return true;
+    int32_t i = index_of(node);
+    return i >= 0 && (c->nodes[i].flags & (N_REMOVED | N_DROPPED | N_HIDDEN));
+}
+
+/* Renders a subtree into paragraphs, iteratively. */
+static void render_node(const gx_ctx *c, render *r, const xmlNode *root)
+{
+    const xmlNode *cur = root;
+    size_t pre = 0;
+    while (cur) {
+        bool descend = false;
+        if (!skip_in_render(c, cur)) {
+            if (cur->type != XML_ELEMENT_NODE) {
+                if (cur->content)
+                    r_text(r, (const char *)cur->content, pre > 0);
+            } else {
+                const tag_info *tag = tag_of(cur);
+                uint16_t tf = tag ? tag->flags : 0;
+                if (tf & (T_BLOCK | T_BREAK))
+                    r_break(r);
+                else if (tf & T_CELL)
+                    r->space = r->out.len > 0;
+                if (tf & T_PRE)
+                    pre++;
+                descend = true;
+            }
+        }
+        if (descend && cur->children) {
+            cur = cur->children;
+            continue;
+        }
+        for (;;) {
+            if (cur->type == XML_ELEMENT_NODE && !skip_in_render(c, cur)) {
+                const tag_info *tag = tag_of(cur);
+                if (tag && (tag->flags & T_BLOCK))
+                    r_break(r);
+                if (tag && (tag->flags & T_PRE) && pre)
+                    pre--;
+            }
+            if (cur == root) {
+                cur = NULL;
+                break;
+            }
+            if (cur->next) {
+                cur = cur->next;
+                break;
+            }
+            cur = cur->parent;
+            if (!cur) /* cannot happen inside root's subtree; kept for safety */
+                break;
+        }
+    }
+}
+
+/* Marks what conditional cleaning leaves out inside the chosen containers. */
+static void clean_inside(gx_ctx *c, int32_t root)
+{
+    for (uint32_t i = (uint32_t)root + 1; i < c->nodes[root].end; i++) {
+        gnode *g = &c->nodes[i];
+        if (g->flags & N_REMOVED) {
+            i = g->end - 1; /* the whole subtree is out already */
+            continue;
+        }
+        if (clean_out(c, g)) {
+            g->flags |= N_DROPPED;
+            i = g->end - 1;
+        }
+    }
+}
+
+/* ---- Paragraph filters ------------------------------------------------------------------ */
+
+/* Labels that sites put between paragraphs and that are never the story. */
+static bool is_label(const char *p, size_t n)
+{
+    static const char *const labels[] = {"advertisement",
+                                         "advertisement:",
+                                         "ad",
+                                         "story continues below advertisement",
+                                         "continue reading below",
+                                         "continue reading",
+                                         "scroll to continue with content",
+                                         "read more",
+                                         "related",
+                                         "related:",
+                                         "share this article",
+                                         "share",
+                                         "sponsored",
+                                         "click to expand",
+                                         "loading...",
+                                         "광고",
+                                         "(adsbygoogle = window.adsbygoogle || []).push({});"};
+    while (n && is_ws((unsigned char)p[n - 1]))
+        n--;
+    for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+        if (strlen(labels[i]) == n && strncasecmp(p, labels[i], n) == 0)
+            return true;
+    return false;
+}
+
+/* Drops labels and a first paragraph that repeats the title. */
+static char *filter_paragraphs(const char *body, const char *title)
+{
+    sbuf out = {0};
+    bool first = true;
+    for (const char *p = body; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        bool drop = is_label(p, n);
+        if (first && title && n == strlen(title) && strncmp(p, title, n) == 0)
+            drop = true;
+        if (!drop) {
+            if (out.len)
+                sb_put(&out, "\n", 1);
+            sb_put(&out, p, n);
+            first = false;
+        }
+        p += n + (nl ? 1 : 0);
+    }
+    if (out.failed) {
+        free(out.s);
+        return NULL;
+    }
+    if (!out.s)
+        out.s = strdup("");
+    return out.s;
+}
+
+/* ---- Putting it together ---------------------------------------------------------------- */
+
+/* Runs boilerplate marking, scoring and rendering once; returns the body (owned) or NULL. */
+static char *extract_body(gx_ctx *c, bool use_classes)
+{
+    mark_boilerplate(c, use_classes);
+    sum_clean(c);
+    score_paragraphs(c);
+    int32_t top = top_candidate(c);
+    if (top < 0)
+        return NULL;
+    int32_t chosen[512];
+    size_t n = choose(c, top, chosen, sizeof(chosen) / sizeof(chosen[0]));
+    render r = {0};
+    for (size_t k = 0; k < n; k++) {
+        clean_inside(c, chosen[k]);
+        r_break(&r);
+        render_node(c, &r, c->nodes[chosen[k]].node);
+    }
+    if (r.out.failed) {
+        free(r.out.s);
+        c->failed = true;
+        return NULL;
+    }
+    return r.out.s;
+}
+
+#if LIBXML_VERSION >= 21200
+static void quiet(void *ctx, const xmlError *error)
+#else
+static void quiet(void *ctx, xmlErrorPtr error)
+#endif
+{
+    (void)ctx;
+    (void)error;
+}
+
+/* xmlInitParser must run once before threads parse concurrently. */
+static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
+
+/*
+ * As in blocks_html.c: a context of our own, so that silencing libxml2 touches no other
+ * thread, and XML_PARSE_HUGE so that deep pages are read whole (the walk is iterative).
+ */
+static xmlDoc *parse(const char *html, size_t len)
+{
+    pthread_once(&libxml_once, xmlInitParser);
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (!ctxt)
+        return NULL;
+    ctxt->sax->serror = quiet;
+    int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                  HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE;
+    xmlDoc *dom = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", options);
+    htmlFreeParserCtxt(ctxt);
+    return dom;
+}
+
+static void ctx_free(gx_ctx *c)
+{
+    free(c->nodes);
+    char **fields[] = {&c->title,       &c->og_title,  &c->h1,          &c->canonical,
+                       &c->og_url,      &c->lang,      &c->og_locale,   &c->published,
+                       &c->modified,    &c->author,    &c->ld_headline, &c->ld_published,
+                       &c->ld_modified, &c->ld_author, &c->ld_body,     &c->ld_lang};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        free(*fields[i]);
+}
+
+/*
+ * Replaces each byte that is not part of valid UTF-8 with '?', in place. The input should be
+ * UTF-8 already, but libxml2 copies the bytes of a page that lied about its charset straight
+ * into the tree, and what leaves the extractor must be valid.
+ */
+static void fix_utf8(char *s, size_t len)
+{
+    size_t bad;
+    for (size_t i = 0; i < len;) {
+        if (sd_utf8_valid(s + i, len - i, &bad))
+            break;
+        s[i + bad] = '?';
+        i += bad + 1;
+    }
+}
+
+/* A copy of s with whitespace collapsed and invalid UTF-8 replaced; NULL for NULL or OOM. */
+static char *clean_field(const char *s)
+{
+    if (!s)
+        return NULL;
+    sbuf b = {0};
+    bool space = false;
+    for (const char *p = s; *p; p++) {
+        if (is_ws((unsigned char)*p)) {
+            space = b.len > 0;
+            continue;
+        }
+        if (space)
+            sb_put(&b, " ", 1);
+        space = false;
+        sb_put(&b, p, 1);
+    }
+    if (b.failed || !b.s) {
+        free(b.s);
+        return NULL;
+    }
+    fix_utf8(b.s, b.len);
+    return b.s;
+}
+
+/* Body text from JSON-LD keeps its own line breaks; only runs of spaces are collapsed. */
+static char *clean_body(const char *s)
+{
+    sbuf b = {0};
+    render r = {0};
+    for (const char *p = s; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = strndup(p, n);
+        if (!line) {
+            free(r.out.s);
+            return NULL;
+        }
+        r_break(&r);
+        r_text(&r, line, false);
+        free(line);
+        p += n + (nl ? 1 : 0);
+    }
+    (void)b;
+    if (r.out.failed) {
+        free(r.out.s);
+        return NULL;
+    }
+    return r.out.s;
+}
+
+/* Words (runs of letters and digits) in s: the unit the story's length is judged in. */
+static size_t word_count(const char *s)
+{
+    size_t n = 0;
+    bool in = false;
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        bool w = isalnum(*p) || *p >= 0x80;
+        if (w && !in)
+            n++;
+        in = w;
+    }
+    return n;
+}
+
+static void cap_utf8(char *s, size_t max)
+{
+    if (!s || strlen(s) <= max)
+        return;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
+        max--;
+    s[max] = '\0';
+}
+
+static char *resolved(const char *url, const char *href)
+{
+    if (!href)
+        return NULL;
+    char *out = cu_resolve(url ? url : href, href);
+    if (out && strncasecmp(out, "http", 4) != 0) {
+        free(out);
+        out = NULL;
+    }
+    return out;
+}
+
+int gx_from_html(const char *html, size_t len, const char *url, const gx_limits *limits,
+                 gx_article **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    gx_article *a = calloc(1, sizeof(*a));
+    if (!a)
+        goto nomem_early;
+    size_t first = 0;
+    while (first < len && is_ws((unsigned char)html[first]))
+        first++;
+    if (first == len) {
+        *out = a;
+        return GX_OK;
+    }
+    if (len > INT_MAX) {
+        snprintf(err, errlen, "page too large for the HTML parser");
+        free(a);
+        return GX_ERR_PARSE;
+    }
+    xmlDoc *dom = parse(html, len);
+    if (!dom) {
+        snprintf(err, errlen, "the HTML parser could not read the page");
+        free(a);
+        return GX_ERR_PARSE;
+    }
+    gx_ctx c = {.limits = limits ? *limits : gx_default_limits, .url = url, .body = -1};
+    read_dom(&c, dom);
+    char *body = NULL;
+    if (!c.failed && c.n) {
+        sum_raw(&c);
+        body = extract_body(&c, true);
+        /* The class/id rules can be wrong about a whole site: try again without them. */
+        if (!c.failed && word_count(body) < 50) {
+            char *second = extract_body(&c, false);
+            if (word_count(second) > word_count(body)) {
+                free(body);
+                body = second;
+            } else {
+                free(second);
+            }
+        }
+    }
+    /* The page's own h1 is a title when the metadata gives none. */
+    for (size_t i = 0; i < c.n && !c.h1 && !c.failed; i++) {
+        if (strcmp((const char *)c.nodes[i].node->name, "h1") == 0 &&
+            !(c.nodes[i].flags & N_HIDDEN)) {
+            xmlChar *text = xmlNodeGetContent(c.nodes[i].node);
+            gx__take(&c, &c.h1, (const char *)text);
+            xmlFree(text);
+        }
+    }
+    xmlFreeDoc(dom);
+    if (c.failed)
+        goto nomem;
+
+    /* JSON-LD articleBody is what the publisher says the story is; it wins when longer. */
+    /* Some sites put escaped markup there ("&lt;div ..."): its words are not the story's. */
+    bool ld_markup = c.ld_body && (strstr(c.ld_body, "&lt;") || strstr(c.ld_body, "<p") ||
+                                   strstr(c.ld_body, "<div") || strstr(c.ld_body, "<a "));
+    if (c.ld_body && !ld_markup && word_count(c.ld_body) > word_count(body) * 5 / 4 + 10) {
+        char *ld = clean_body(c.ld_body);
+        if (!ld)
+            goto nomem;
+        free(body);
+        body = ld;
+    }
+    a->title = clean_field(c.og_title      ? c.og_title
+                           : c.ld_headline ? c.ld_headline
+                           : c.h1          ? c.h1
+                                           : c.title);
+    if (body) {
+        char *h1 = clean_field(c.h1);
+        a->body = filter_paragraphs(body, h1 ? h1 : a->title);
+        free(h1);
+        free(body);
+        body = NULL;
+        if (!a->body)
+            goto nomem;
+        if (!a->body[0]) {
+            free(a->body);
+            a->body = NULL;
+        } else
+            fix_utf8(a->body, strlen(a->body));
+        cap_utf8(a->body, c.limits.max_body_bytes);
+    }
+    a->published = clean_field(c.ld_published ? c.ld_published : c.published);
+    a->modified = clean_field(c.ld_modified ? c.ld_modified : c.modified);
+    a->author = clean_field(c.ld_author ? c.ld_author : c.author);
+    char *canon = resolved(url, c.canonical);
+    if (!canon)
+        canon = resolved(url, c.og_url);
+    a->canonical = clean_field(canon);
+    free(canon);
+    a->lang = clean_field(c.lang ? c.lang : c.ld_lang ? c.ld_lang : c.og_locale);
+    ctx_free(&c);
+    *out = a;
+    return GX_OK;
+
+nomem:
+    free(body);
+    ctx_free(&c);
+    gx_article_free(a);
+nomem_early:
+    snprintf(err, errlen, "out of memory");
+    return GX_ERR_NOMEM;
+}

@@ -1,0 +1,70 @@
+/*
+ * Shared between the parts of the generic HTML extractor (generic_html.c: the
+ * DOM walk, scores and rendering; generic_meta.c: class/id hints and page
+ * metadata). Not part of the public API.
+ */
+#ifndef SD_CORE_GENERIC_INTERNAL_H
+#define SD_CORE_GENERIC_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libxml/tree.h>
+
+#include "core/generic.h"
+
+/* ---- The flat DOM ----------------------------------------------------------------------- */
+
+enum {
+    N_REMOVED = 1 << 0,  /* boilerplate: left out of the sums and the rendering */
+    N_IN_LINK = 1 << 1,  /* inside an <a> */
+    N_BODY = 1 << 2,     /* itemprop=articleBody */
+    N_NEG_WORD = 1 << 3, /* class/id names boilerplate */
+    N_DROPPED = 1 << 4,  /* cleaned out of the chosen container */
+    N_HIDDEN = 1 << 5,
+    N_SCORED = 1 << 6, /* has a candidate score */
+    N_BLOCKS = 1 << 7, /* has block children left after boilerplate removal */
+};
+
+typedef struct gnode {
+    const xmlNode *node;
+    int32_t parent; /* index, -1 for the root */
+    uint32_t end;   /* one past the last descendant */
+    uint16_t tflags;
+    uint8_t flags;
+    int8_t init;
+    int16_t weight; /* class/id hint */
+    /* Counted from the text directly under the element. */
+    uint32_t own_chars, own_link, own_commas;
+    /* Sums over the subtree; "raw" ignores boilerplate marks, the others leave it out. */
+    uint32_t raw_chars;
+    uint32_t chars, link_chars, commas;
+    uint32_t inline_chars, inline_link, inline_commas; /* through inline descendants only */
+    uint32_t n_p, n_li, n_img, n_input;
+    float score;
+} gnode;
+
+typedef struct gx_ctx {
+    gx_limits limits;
+    const char *url;
+    gnode *nodes;
+    size_t n, cap;
+    int32_t body; /* index of <body>, or -1 */
+    bool failed;
+    /* Metadata, owned. */
+    char *title, *og_title, *h1, *canonical, *og_url, *lang, *og_locale;
+    char *published, *modified, *author;
+    char *ld_headline, *ld_published, *ld_modified, *ld_author, *ld_body, *ld_lang;
+} gx_ctx;
+
+/* Sets *slot to a copy of value (trimmed at the start) unless it is set or value is empty. */
+void gx__take(gx_ctx *c, char **slot, const char *value);
+/* The value of an attribute (case-insensitive name; "" for a bare one), or NULL. */
+const char *gx__attr(const xmlNode *node, const char *name);
+/* Reads class, id, itemprop and role: sets the hint weight and the boilerplate flag. */
+void gx__class_hints(gnode *g);
+/* Reads a metadata element anywhere in the page: title, meta, link, JSON-LD script. */
+void gx__read_meta(gx_ctx *c, const xmlNode *node);
+
+#endif

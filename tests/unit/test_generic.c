@@ -1,0 +1,384 @@
+/*
+ * Unit tests of the generic extractor (src/core/generic*.c) on the fixtures of
+ * tests/fixtures/generic/, all of our own making: an HTML news article with
+ * navigation, share, related, comment and footer noise and JSON-LD and og
+ * metadata; text renderings of a news agency article (dateline, deck, AI
+ * summary box, a photo caption that opens with the agency tag, subscription
+ * and app prompts), an AMP page, a portal copy with the portal's own menus, a
+ * print copy, and a rendering that starts in the middle of the story.
+ *
+ * Fixtures are found next to this file (its __FILE__ path), or under
+ * STORYD_SOURCE_DIR when that is set.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "core/blocks.h"
+#include "core/extract.h"
+#include "core/generic.h"
+
+/* ---- Files ------------------------------------------------------------------------------ */
+
+static char *fixture_path(const char *name)
+{
+    const char *env = getenv("STORYD_SOURCE_DIR");
+    char root[4096];
+    if (env && env[0]) {
+        snprintf(root, sizeof(root), "%s", env);
+    } else {
+        /* __FILE__ is .../tests/unit/test_generic.c: the source tree is three levels up. */
+        snprintf(root, sizeof(root), "%s", __FILE__);
+        char *cut = strstr(root, "tests/unit/test_generic.c");
+        if (cut)
+            *cut = '\0';
+        else
+            snprintf(root, sizeof(root), ".");
+    }
+    size_t n = strlen(root) + strlen(name) + 64;
+    char *path = malloc(n);
+    assert_non_null(path);
+    snprintf(path, n, "%s/tests/fixtures/generic/%s", root, name);
+    return path;
+}
+
+static char *read_fixture(const char *name, size_t *len)
+{
+    char *path = fixture_path(name);
+    FILE *file = fopen(path, "rb");
+    if (!file)
+        fail_msg("cannot read %s", path);
+    free(path);
+    fseek(file, 0, SEEK_END);
+    long size = ftell(file);
+    rewind(file);
+    char *text = malloc((size_t)size + 1);
+    assert_non_null(text);
+    assert_int_equal(fread(text, 1, (size_t)size, file), (size_t)size);
+    text[size] = '\0';
+    fclose(file);
+    *len = (size_t)size;
+    return text;
+}
+
+static gx_article *from_text_fixture(const char *name)
+{
+    size_t len;
+    char *text = read_fixture(name, &len);
+    bl_doc *doc = bl_from_text(text, len, NULL);
+    assert_non_null(doc);
+    gx_article *a = NULL;
+    char err[128];
+    assert_int_equal(gx_from_lines(doc, &a, err, sizeof(err)), GX_OK);
+    assert_non_null(a);
+    bl_free(doc);
+    free(text);
+    return a;
+}
+
+static void assert_has(const char *haystack, const char *needle)
+{
+    if (!haystack || !strstr(haystack, needle))
+        fail_msg("expected \"%s\" in:\n%s", needle, haystack ? haystack : "(null)");
+}
+
+static void assert_lacks(const char *haystack, const char *needle)
+{
+    if (haystack && strstr(haystack, needle))
+        fail_msg("did not expect \"%s\" in:\n%s", needle, haystack);
+}
+
+static void assert_starts(const char *s, const char *prefix)
+{
+    if (!s || strncmp(s, prefix, strlen(prefix)) != 0)
+        fail_msg("expected to start with \"%s\":\n%s", prefix, s ? s : "(null)");
+}
+
+/* ---- HTML ------------------------------------------------------------------------------- */
+
+static void html_news_article(void **state)
+{
+    (void)state;
+    size_t len;
+    char *html = read_fixture("news.html", &len);
+    gx_article *a = NULL;
+    char err[128];
+    assert_int_equal(gx_from_html(html, len, "https://gazette.invalid/news/ferry-terminal", NULL,
+                                  &a, err, sizeof(err)),
+                     GX_OK);
+    assert_string_equal(a->title, "Harbour ferry terminal opens next month");
+    assert_starts(a->body, "The city's new harbour ferry terminal will open");
+    /* Headings inside the story stay; paragraphs are separated by newlines. */
+    assert_has(a->body, "\nParking and buses\n");
+    assert_has(a->body, "a spokesperson for the operator said.");
+    static const char *const noise[] = {
+        "Share on",      "More ferries", "Related", "reader comment", "Copyright",
+        "Advertisement", "Subway fares", "Sport",   "By Jane Roe",    "seen from the pier"};
+    for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+        assert_lacks(a->body, noise[i]);
+    assert_string_equal(a->published, "2025-03-14T09:12:00+09:00");
+    assert_string_equal(a->modified, "2025-03-14T10:40:00+09:00");
+    assert_string_equal(a->author, "Jane Roe");
+    assert_string_equal(a->canonical,
+                        "https://gazette.invalid/news/ferry-terminal?utm_medium=home");
+    assert_string_equal(a->lang, "en");
+    gx_article_free(a);
+    free(html);
+}
+
+/* Without a container the story is found from its paragraphs; og:url stands in for canonical. */
+static void html_bare_paragraphs(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><head><meta property='og:url' content='https://x.invalid/a'></head><body>"
+        "<div><a href='/'>Home</a> <a href='/b'>Blog</a></div>"
+        "<div><p>First paragraph of a story, long enough to count as one, with a comma.</p>"
+        "<p>Second paragraph of the same story, again long enough, and with a comma.</p>"
+        "<p>Third paragraph closes the story, with one more comma, as stories do.</p></div>"
+        "<div><a href='/c'>Contact</a></div></body></html>";
+    gx_article *a = NULL;
+    char err[128];
+    assert_int_equal(gx_from_html(html, strlen(html), NULL, NULL, &a, err, sizeof(err)), GX_OK);
+    assert_starts(a->body, "First paragraph");
+    assert_has(a->body, "\nThird paragraph closes the story");
+    assert_lacks(a->body, "Contact");
+    assert_string_equal(a->canonical, "https://x.invalid/a");
+    gx_article_free(a);
+}
+
+/* A JSON-LD articleBody stands in when the markup hides the story (an app shell). */
+static void html_json_ld_body(void **state)
+{
+    (void)state;
+    const char *html =
+        "<html><head><script type='application/ld+json'>{\"@type\":\"NewsArticle\","
+        "\"headline\":\"Shell\",\"articleBody\":\"The whole story lives in the metadata of this "
+        "page, because the page itself is drawn by a script that we do not run. It goes on "
+        "for a while so that it is clearly longer than anything in the markup.\"}</script>"
+        "</head><body><div id='app'>Loading...</div></body></html>";
+    gx_article *a = NULL;
+    char err[128];
+    assert_int_equal(gx_from_html(html, strlen(html), NULL, NULL, &a, err, sizeof(err)), GX_OK);
+    assert_starts(a->body, "The whole story lives in the metadata");
+    assert_string_equal(a->title, "Shell");
+    gx_article_free(a);
+}
+
+/* Pages nested 100,000 deep are read without recursion; blank and broken pages are no error. */
+static void html_hostile(void **state)
+{
+    (void)state;
+    size_t depth = 100000;
+    const char *story = "<p>A sentence of a story that sits at the bottom of the nesting, with a "
+                        "comma, long enough to be a paragraph.</p>";
+    size_t len = depth * 5 + strlen(story) + 1;
+    char *html = malloc(len);
+    assert_non_null(html);
+    size_t at = 0;
+    for (size_t i = 0; i < depth; i++, at += 5)
+        memcpy(html + at, "<div>", 5);
+    memcpy(html + at, story, strlen(story) + 1);
+    gx_article *a = NULL;
+    char err[128];
+    assert_int_equal(gx_from_html(html, strlen(html), NULL, NULL, &a, err, sizeof(err)), GX_OK);
+    assert_has(a->body, "A sentence of a story");
+    gx_article_free(a);
+    free(html);
+
+    const char *odd[] = {"", "   \n", "<", "<html><body></body></html>", "\xff\xfe<p>\xc3</p>"};
+    for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+        a = NULL;
+        assert_int_equal(gx_from_html(odd[i], strlen(odd[i]), NULL, NULL, &a, err, sizeof(err)),
+                         GX_OK);
+        assert_non_null(a);
+        gx_article_free(a);
+    }
+}
+
+/* ---- Text renderings -------------------------------------------------------------------- */
+
+static void text_agency_article(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("agency.txt");
+    assert_string_equal(a->title, "항구도시 새 여객선 터미널 다음 달 문 연다");
+    assert_string_equal(a->deck, "하루 이용객 1만명 규모…주차장·환승센터 함께 갖춰");
+    assert_string_equal(a->byline, "홍길동 기자");
+    assert_string_equal(a->author, "홍길동");
+    assert_string_equal(a->published, "2025.03.14 09:12");
+    /* The dateline goes to the byline; the story starts after it. */
+    assert_starts(a->body, "바닷가 항구도시에 새 여객선 터미널이");
+    assert_has(a->body, "해양 문화 전시관으로 쓰일 예정이다.");
+    static const char *const noise[] = {"직원들이 개장 준비를",
+                                        "ⓒ 뉴스하나 홍길동",
+                                        "구독하고",
+                                        "앱 다운로드",
+                                        "AI 요약",
+                                        "개장한다",
+                                        "저작권자",
+                                        "관련기사",
+                                        "섬 주민 배편",
+                                        "gildong@",
+                                        "회사소개",
+                                        "(부산=뉴스하나)"};
+    for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+        assert_lacks(a->body, noise[i]);
+    gx_article_free(a);
+}
+
+static void text_amp_page(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("amp.txt");
+    assert_string_equal(a->title, "도서관 야간 개방 시범 운영…평일 밤 10시까지");
+    assert_string_equal(a->byline, "김철수 기자");
+    assert_starts(a->body, "시립 도서관 다섯 곳이");
+    assert_has(a->body, "결정할 계획이다.");
+    assert_lacks(a->body, "공유");
+    assert_lacks(a->body, "Copyright");
+    gx_article_free(a);
+}
+
+static void text_portal_copy(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("portal.txt");
+    assert_string_equal(a->title, "주말 비 소식에 기온 뚝…다음 주 초 쌀쌀");
+    assert_string_equal(a->author, "이영희");
+    assert_starts(a->body, "이번 주말 전국에 비가 내린 뒤");
+    assert_has(a->body, "유의해 달라고 당부했다.");
+    static const char *const noise[] = {"기사원문", "요약봇", "구독자", "랭킹", "추천", "약관"};
+    for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+        assert_lacks(a->body, noise[i]);
+    gx_article_free(a);
+}
+
+static void text_print_copy(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("print.txt");
+    assert_string_equal(a->title, "시내버스 노선 12개 개편…출퇴근 배차 간격 줄인다");
+    assert_string_equal(a->byline, "박민수 기자");
+    assert_string_equal(a->published, "2025-06-09 11:20");
+    assert_starts(a->body, "시가 다음 달부터 시내버스 노선");
+    assert_has(a->body, "배치할 예정이다.");
+    assert_lacks(a->body, "인쇄");
+    assert_lacks(a->body, "Copyright");
+    gx_article_free(a);
+}
+
+/* A rendering that starts in the middle of the story keeps its first, broken sentence. */
+static void text_mid_article(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("midarticle.txt");
+    assert_starts(a->body, "설명했다. 이에 따라 올해 지원 대상은");
+    assert_has(a->body, "말했다.");
+    assert_lacks(a->body, "저작권자");
+    assert_lacks(a->body, "산불");
+    assert_null(a->title);
+    gx_article_free(a);
+}
+
+static void text_empty(void **state)
+{
+    (void)state;
+    bl_doc *doc = bl_from_text("", 0, NULL);
+    gx_article *a = NULL;
+    char err[64];
+    assert_int_equal(gx_from_lines(doc, &a, err, sizeof(err)), GX_OK);
+    assert_null(a->body);
+    gx_article_free(a);
+    bl_free(doc);
+}
+
+/* ---- Dates ------------------------------------------------------------------------------ */
+
+static void dates(void **state)
+{
+    (void)state;
+    int64_t ms;
+    assert_int_equal(gx_parse_date("2025-03-14T09:12:00+09:00", 0, &ms), GX_TIME_MINUTE);
+    assert_int_equal(ms, 1741911120000); /* 2025-03-14T00:12:00Z */
+    assert_int_equal(gx_parse_date("2025-03-14T00:12:00.123Z", 540, &ms), GX_TIME_MINUTE);
+    assert_int_equal(ms, 1741911120000);
+    assert_int_equal(gx_parse_date("2025.03.14 09:12", 540, &ms), GX_TIME_MINUTE);
+    assert_int_equal(ms, 1741911120000);
+    assert_int_equal(gx_parse_date("2025-03-14T05:12:00-0700", 0, &ms), GX_TIME_MINUTE);
+    assert_int_equal(ms, 1741954320000); /* 12:12Z */
+    assert_int_equal(gx_parse_date("2024-05-23", 540, &ms), GX_TIME_DAY);
+    assert_int_equal(gx_parse_date("2025-02-30", 0, &ms), GX_TIME_NONE);
+    assert_int_equal(gx_parse_date("yesterday", 0, &ms), GX_TIME_NONE);
+    assert_int_equal(gx_parse_date(NULL, 0, &ms), GX_TIME_NONE);
+    assert_int_equal(gx_parse_date("2025-03-14T25:00", 0, &ms), GX_TIME_NONE);
+}
+
+/* ---- The driver ------------------------------------------------------------------------- */
+
+/* A page no profile serves gets one article item from the generic extractor. */
+static void extract_without_profile(void **state)
+{
+    (void)state;
+    size_t len;
+    char *html = read_fixture("news.html", &len);
+    ex_input input = {.url = "https://www.gazette.invalid/news/ferry-terminal?utm_source=x",
+                      .content_type = "text/html; charset=utf-8",
+                      .body = (const uint8_t *)html,
+                      .len = len};
+    ex_page *page = NULL;
+    char err[128];
+    assert_int_equal(ex_extract(NULL, 0, &input, NULL, &page, err, sizeof(err)), EX_OK);
+    assert_int_equal(page->n_items, 1);
+    const ex_item *item = &page->items[0];
+    assert_int_equal(item->kind, EX_ARTICLE);
+    assert_string_equal(item->title, "Harbour ferry terminal opens next month");
+    assert_starts(item->text, "The city's new harbour ferry terminal");
+    assert_null(item->brand);
+    assert_string_equal(item->url, "https://gazette.invalid/news/ferry-terminal");
+    assert_int_equal(item->precision, EX_TIME_MINUTE);
+    assert_int_equal(item->published_at_ms, 1741911120000);
+    assert_non_null(item->title_key);
+    assert_non_null(item->text_key);
+    ex_page_free(page);
+    free(html);
+
+    /* A text rendering takes the text path. */
+    char *text = read_fixture("agency.txt", &len);
+    input = (ex_input){.url = "https://news.invalid/view/1",
+                       .content_type = "text/plain; charset=utf-8",
+                       .body = (const uint8_t *)text,
+                       .len = len};
+    assert_int_equal(ex_extract(NULL, 0, &input, NULL, &page, err, sizeof(err)), EX_OK);
+    assert_int_equal(page->n_items, 1);
+    assert_string_equal(page->items[0].title, "항구도시 새 여객선 터미널 다음 달 문 연다");
+    assert_starts(page->items[0].text, "바닷가 항구도시에");
+    assert_int_equal(page->items[0].precision, EX_TIME_MINUTE);
+    ex_page_free(page);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(html_news_article),
+        cmocka_unit_test(html_bare_paragraphs),
+        cmocka_unit_test(html_json_ld_body),
+        cmocka_unit_test(html_hostile),
+        cmocka_unit_test(text_agency_article),
+        cmocka_unit_test(text_amp_page),
+        cmocka_unit_test(text_portal_copy),
+        cmocka_unit_test(text_print_copy),
+        cmocka_unit_test(text_mid_article),
+        cmocka_unit_test(text_empty),
+        cmocka_unit_test(dates),
+        cmocka_unit_test(extract_without_profile),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
