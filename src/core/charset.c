@@ -134,6 +134,45 @@ static size_t invalid_subpart(const uint8_t *s, size_t len)
 }
 
 /*
+ * Appends s[0..len) to out as valid UTF-8 without NUL: each ill-formed
+ * subpart and each NUL becomes one U+FFFD, counted in *replaced. Valid runs
+ * are copied whole.
+ */
+/*
+ * The length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no surrogates,
+ * nothing past U+10FFFF), or 0. Written out because it runs over every byte of every page;
+ * it accepts exactly what utf8proc_iterate accepts.
+ */
+static size_t valid_sequence(const uint8_t *s, size_t len)
+{
+    uint8_t c = s[0];
+    if (c >= 0xc2 && c <= 0xdf)
+        return len >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+    if (c >= 0xe0 && c <= 0xef) {
+        if (len < 3 || (s[2] & 0xc0) != 0x80)
+            return 0;
+        uint8_t lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+        return s[1] >= lo && s[1] <= hi ? 3 : 0;
+    }
+    if (c >= 0xf0 && c <= 0xf4) {
+        if (len < 4 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+            return 0;
+        uint8_t lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+        return s[1] >= lo && s[1] <= hi ? 4 : 0;
+    }
+    return 0;
+}
+
+/* True when none of the 8 bytes has its high bit set or is zero. */
+static bool plain_ascii_word(const uint8_t *s)
+{
+    uint64_t w;
+    memcpy(&w, s, sizeof(w));
+    uint64_t has_zero = (w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL;
+    return !(w & 0x8080808080808080ULL) && !has_zero;
+}
+
+/*
  * Tells whether s[0..len) is well-formed UTF-8 (NUL bytes count as
  * well-formed here: they are replaced, but say nothing about the charset),
  * stopping at the first ill-formed sequence. Sets *multibyte when a valid
@@ -148,34 +187,30 @@ static bool utf8_well_formed(const uint8_t *s, size_t len, bool *multibyte)
             at++;
             continue;
         }
-        utf8proc_int32_t codepoint;
-        utf8proc_ssize_t step = utf8proc_iterate(s + at, (utf8proc_ssize_t)(len - at), &codepoint);
-        if (step <= 0)
+        size_t step = valid_sequence(s + at, len - at);
+        if (step == 0)
             return false;
         *multibyte = true;
-        at += (size_t)step;
+        at += step;
     }
     return true;
 }
 
-/*
- * Appends s[0..len) to out as valid UTF-8 without NUL: each ill-formed
- * subpart and each NUL becomes one U+FFFD, counted in *replaced. Valid runs
- * are copied whole.
- */
 static int append_sanitized(out_buf *out, const uint8_t *s, size_t len, size_t *replaced)
 {
     size_t at = 0, run = 0;
     while (at < len) {
         size_t bad_len = 0;
+        if (at + 8 <= len && plain_ascii_word(s + at)) {
+            at += 8;
+            continue;
+        }
         if (s[at] == 0) {
             bad_len = 1;
         } else if (s[at] >= 0x80) {
-            utf8proc_int32_t codepoint;
-            utf8proc_ssize_t step =
-                utf8proc_iterate(s + at, (utf8proc_ssize_t)(len - at), &codepoint);
+            size_t step = valid_sequence(s + at, len - at);
             if (step > 0) {
-                at += (size_t)step;
+                at += step;
                 continue;
             }
             bad_len = invalid_subpart(s + at, len - at);

@@ -518,8 +518,9 @@ ex_status ex_extract(const sp_profile *const *profiles, size_t n_profiles, const
     }
     snprintf(page->charset, sizeof(page->charset), "%s", text.charset);
     page->replaced_bytes = text.replaced;
-    /* Template markers are compared byte for byte: NFD pages must be composed first. */
-    if (needs_nfc(text.text, text.len)) {
+    /* Template markers are compared byte for byte: NFD pages must be composed first. The
+     * generic HTML extractor matches no Korean markers and composes what it keeps. */
+    if ((profile || !page->is_html) && needs_nfc(text.text, text.len)) {
         utf8proc_uint8_t *composed = NULL;
         utf8proc_ssize_t composed_len =
             utf8proc_map((const utf8proc_uint8_t *)text.text, (utf8proc_ssize_t)text.len, &composed,

@@ -111,13 +111,7 @@ static const tag_info *tag_of(const xmlNode *node)
 
 /* ---- Growing strings -------------------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
+void gx__sb_put(sbuf *b, const char *s, size_t n)
 {
     if (b->failed)
         return;
@@ -175,11 +169,10 @@ static bool style_hides(const char *style)
     return strstr(compact, "display:none") || strstr(compact, "visibility:hidden");
 }
 
-static bool is_hidden(const xmlNode *node)
+static bool is_hidden(const gx_attrs *a)
 {
-    const char *style = gx__attr(node, "style"), *aria = gx__attr(node, "aria-hidden");
-    return gx__attr(node, "hidden") || (aria && strcasecmp(aria, "true") == 0) ||
-           (style && style_hides(style));
+    return a->hidden || (a->aria_hidden && strcasecmp(a->aria_hidden, "true") == 0) ||
+           (a->style && style_hides(a->style));
 }
 
 /* Adds an element to the array; returns its index or -1 (limit or out of memory). */
@@ -205,8 +198,10 @@ static int32_t add_node(gx_ctx *c, const xmlNode *node, const tag_info *tag, int
         g->flags |= N_IN_LINK;
     if (g->tflags & T_LINK)
         g->flags |= N_IN_LINK;
-    gx__class_hints(g);
-    if (is_hidden(node))
+    gx_attrs attrs;
+    gx__read_attrs(node, &attrs);
+    gx__class_hints(g, &attrs);
+    if (is_hidden(&attrs))
         g->flags |= N_HIDDEN;
     /* The index is kept on the node for the renderer; the tree is ours until it is freed. */
     ((xmlNode *)node)->_private = (void *)(intptr_t)(c->n + 1);
@@ -319,7 +314,7 @@ static void mark_boilerplate(gx_ctx *c, bool use_classes)
     uint32_t page = c->body >= 0 ? c->nodes[c->body].raw_chars : 0;
     for (size_t i = 0; i < c->n; i++) {
         gnode *g = &c->nodes[i];
-        g->flags &= (uint8_t) ~(N_REMOVED | N_DROPPED | N_SCORED);
+        g->flags &= (uint16_t) ~(N_REMOVED | N_DROPPED | N_SCORED | N_GONE);
         g->score = 0;
         if (g->flags & N_HIDDEN) {
             g->flags |= N_REMOVED;
@@ -336,6 +331,11 @@ static void mark_boilerplate(gx_ctx *c, bool use_classes)
                  strcmp((const char *)g->node->name, "body") != 0)
             g->flags |= N_REMOVED;
     }
+    for (size_t i = 0; i < c->n; i++) {
+        gnode *g = &c->nodes[i];
+        if ((g->flags & N_REMOVED) || (g->parent >= 0 && (c->nodes[g->parent].flags & N_GONE)))
+            g->flags |= N_GONE;
+    }
 }
 
 /* Clean sums: boilerplate and whatever lies inside it count for nothing. */
@@ -348,7 +348,7 @@ static void sum_clean(gx_ctx *c)
         g->commas = g->inline_commas = g->own_commas;
         g->n_p = (g->tflags & T_PARA) ? 1 : 0;
         g->n_li = (g->tflags & T_ITEM) ? 1 : 0;
-        g->flags &= (uint8_t)~N_BLOCKS;
+        g->flags &= (uint16_t)~N_BLOCKS;
     }
     for (size_t i = c->n; i-- > 0;) {
         gnode *g = &c->nodes[i];
@@ -371,12 +371,10 @@ static void sum_clean(gx_ctx *c)
     }
 }
 
+/* Removed here or above: marked once, parents coming before their children. */
 static bool removed_above(const gx_ctx *c, int32_t i)
 {
-    for (; i >= 0; i = c->nodes[i].parent)
-        if (c->nodes[i].flags & N_REMOVED)
-            return true;
-    return false;
+    return (c->nodes[i].flags & N_GONE) != 0;
 }
 
 static float link_density(const gnode *g)
@@ -617,11 +615,11 @@ static void r_text(render *r, const char *s, bool pre)
         while (p[n] && !is_ws((unsigned char)p[n]))
             n++;
         if (r->para)
-            sb_put(&r->out, "\n", 1);
+            gx__sb_put(&r->out, "\n", 1);
         else if (r->space)
-            sb_put(&r->out, " ", 1);
+            gx__sb_put(&r->out, " ", 1);
         r->para = r->space = false;
-        sb_put(&r->out, p, n);
+        gx__sb_put(&r->out, p, n);
         p += n;
     }
 }
@@ -703,64 +701,6 @@ static void clean_inside(gx_ctx *c, int32_t root)
     }
 }
 
-/* ---- Paragraph filters ------------------------------------------------------------------ */
-
-/* Labels that sites put between paragraphs and that are never the story. */
-static bool is_label(const char *p, size_t n)
-{
-    static const char *const labels[] = {"advertisement",
-                                         "advertisement:",
-                                         "ad",
-                                         "story continues below advertisement",
-                                         "continue reading below",
-                                         "continue reading",
-                                         "scroll to continue with content",
-                                         "read more",
-                                         "related",
-                                         "related:",
-                                         "share this article",
-                                         "share",
-                                         "sponsored",
-                                         "click to expand",
-                                         "loading...",
-                                         "광고",
-                                         "(adsbygoogle = window.adsbygoogle || []).push({});"};
-    while (n && is_ws((unsigned char)p[n - 1]))
-        n--;
-    for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
-        if (strlen(labels[i]) == n && strncasecmp(p, labels[i], n) == 0)
-            return true;
-    return false;
-}
-
-/* Drops labels and a first paragraph that repeats the title. */
-static char *filter_paragraphs(const char *body, const char *title)
-{
-    sbuf out = {0};
-    bool first = true;
-    for (const char *p = body; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        bool drop = is_label(p, n);
-        if (first && title && n == strlen(title) && strncmp(p, title, n) == 0)
-            drop = true;
-        if (!drop) {
-            if (out.len)
-                sb_put(&out, "\n", 1);
-            sb_put(&out, p, n);
-            first = false;
-        }
-        p += n + (nl ? 1 : 0);
-    }
-    if (out.failed) {
-        free(out.s);
-        return NULL;
-    }
-    if (!out.s)
-        out.s = strdup("");
-    return out.s;
-}
-
 /* ---- Putting it together ---------------------------------------------------------------- */
 
 /* Runs boilerplate marking, scoring and rendering once; returns the body (owned) or NULL. */
@@ -830,47 +770,6 @@ static void ctx_free(gx_ctx *c)
         free(*fields[i]);
 }
 
-/*
- * Replaces each byte that is not part of valid UTF-8 with '?', in place. The input should be
- * UTF-8 already, but libxml2 copies the bytes of a page that lied about its charset straight
- * into the tree, and what leaves the extractor must be valid.
- */
-static void fix_utf8(char *s, size_t len)
-{
-    size_t bad;
-    for (size_t i = 0; i < len;) {
-        if (sd_utf8_valid(s + i, len - i, &bad))
-            break;
-        s[i + bad] = '?';
-        i += bad + 1;
-    }
-}
-
-/* A copy of s with whitespace collapsed and invalid UTF-8 replaced; NULL for NULL or OOM. */
-static char *clean_field(const char *s)
-{
-    if (!s)
-        return NULL;
-    sbuf b = {0};
-    bool space = false;
-    for (const char *p = s; *p; p++) {
-        if (is_ws((unsigned char)*p)) {
-            space = b.len > 0;
-            continue;
-        }
-        if (space)
-            sb_put(&b, " ", 1);
-        space = false;
-        sb_put(&b, p, 1);
-    }
-    if (b.failed || !b.s) {
-        free(b.s);
-        return NULL;
-    }
-    fix_utf8(b.s, b.len);
-    return b.s;
-}
-
 /* Body text from JSON-LD keeps its own line breaks; only runs of spaces are collapsed. */
 static char *clean_body(const char *s)
 {
@@ -895,29 +794,6 @@ static char *clean_body(const char *s)
         return NULL;
     }
     return r.out.s;
-}
-
-/* Words (runs of letters and digits) in s: the unit the story's length is judged in. */
-static size_t word_count(const char *s)
-{
-    size_t n = 0;
-    bool in = false;
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        bool w = isalnum(*p) || *p >= 0x80;
-        if (w && !in)
-            n++;
-        in = w;
-    }
-    return n;
-}
-
-static void cap_utf8(char *s, size_t max)
-{
-    if (!s || strlen(s) <= max)
-        return;
-    while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
-        max--;
-    s[max] = '\0';
 }
 
 static char *resolved(const char *url, const char *href)
@@ -951,22 +827,34 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
         free(a);
         return GX_ERR_PARSE;
     }
-    xmlDoc *dom = parse(html, len);
+    size_t slim_len = 0;
+    char *slim = gx__slim(html, len, &slim_len);
+    xmlDoc *dom = slim ? parse(slim, slim_len) : parse(html, len);
+    /* About one element per two '<' (start and end tags): the array is sized once. */
+    size_t n_lt = 0;
+    const char *parsed = slim ? slim : html, *parsed_end = parsed + (slim ? slim_len : len);
+    for (const char *p = parsed; (p = memchr(p, '<', (size_t)(parsed_end - p))) != NULL; p++)
+        n_lt++;
+    free(slim);
     if (!dom) {
         snprintf(err, errlen, "the HTML parser could not read the page");
         free(a);
         return GX_ERR_PARSE;
     }
     gx_ctx c = {.limits = limits ? *limits : gx_default_limits, .url = url, .body = -1};
+    c.cap = n_lt / 2 + 64 < c.limits.max_nodes ? n_lt / 2 + 64 : c.limits.max_nodes;
+    c.nodes = malloc(c.cap * sizeof(*c.nodes));
+    if (!c.nodes)
+        c.cap = 0;
     read_dom(&c, dom);
     char *body = NULL;
     if (!c.failed && c.n) {
         sum_raw(&c);
         body = extract_body(&c, true);
         /* The class/id rules can be wrong about a whole site: try again without them. */
-        if (!c.failed && word_count(body) < 50) {
+        if (!c.failed && gx__word_count(body) < 50) {
             char *second = extract_body(&c, false);
-            if (word_count(second) > word_count(body)) {
+            if (gx__word_count(second) > gx__word_count(body)) {
                 free(body);
                 body = second;
             } else {
@@ -991,20 +879,20 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
     /* Some sites put escaped markup there ("&lt;div ..."): its words are not the story's. */
     bool ld_markup = c.ld_body && (strstr(c.ld_body, "&lt;") || strstr(c.ld_body, "<p") ||
                                    strstr(c.ld_body, "<div") || strstr(c.ld_body, "<a "));
-    if (c.ld_body && !ld_markup && word_count(c.ld_body) > word_count(body) * 5 / 4 + 10) {
+    if (c.ld_body && !ld_markup && gx__word_count(c.ld_body) > gx__word_count(body) * 5 / 4 + 10) {
         char *ld = clean_body(c.ld_body);
         if (!ld)
             goto nomem;
         free(body);
         body = ld;
     }
-    a->title = clean_field(c.og_title      ? c.og_title
-                           : c.ld_headline ? c.ld_headline
-                           : c.h1          ? c.h1
-                                           : c.title);
+    a->title = gx__clean_field(c.og_title      ? c.og_title
+                               : c.ld_headline ? c.ld_headline
+                               : c.h1          ? c.h1
+                                               : c.title);
     if (body) {
-        char *h1 = clean_field(c.h1);
-        a->body = filter_paragraphs(body, h1 ? h1 : a->title);
+        char *h1 = gx__clean_field(c.h1);
+        a->body = gx__filter_paragraphs(body, h1 ? h1 : a->title);
         free(h1);
         free(body);
         body = NULL;
@@ -1014,18 +902,18 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
             free(a->body);
             a->body = NULL;
         } else
-            fix_utf8(a->body, strlen(a->body));
-        cap_utf8(a->body, c.limits.max_body_bytes);
+            gx__fix_utf8(a->body, strlen(a->body));
+        gx__cap_utf8(a->body, c.limits.max_body_bytes);
     }
-    a->published = clean_field(c.ld_published ? c.ld_published : c.published);
-    a->modified = clean_field(c.ld_modified ? c.ld_modified : c.modified);
-    a->author = clean_field(c.ld_author ? c.ld_author : c.author);
+    a->published = gx__clean_field(c.ld_published ? c.ld_published : c.published);
+    a->modified = gx__clean_field(c.ld_modified ? c.ld_modified : c.modified);
+    a->author = gx__clean_field(c.ld_author ? c.ld_author : c.author);
     char *canon = resolved(url, c.canonical);
     if (!canon)
         canon = resolved(url, c.og_url);
-    a->canonical = clean_field(canon);
+    a->canonical = gx__clean_field(canon);
     free(canon);
-    a->lang = clean_field(c.lang ? c.lang : c.ld_lang ? c.ld_lang : c.og_locale);
+    a->lang = gx__clean_field(c.lang ? c.lang : c.ld_lang ? c.ld_lang : c.og_locale);
     ctx_free(&c);
     *out = a;
     return GX_OK;

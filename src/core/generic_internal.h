@@ -25,6 +25,7 @@ enum {
     N_HIDDEN = 1 << 5,
     N_SCORED = 1 << 6, /* has a candidate score */
     N_BLOCKS = 1 << 7, /* has block children left after boilerplate removal */
+    N_GONE = 1 << 8,   /* removed, or inside a removed element */
 };
 
 typedef struct gnode {
@@ -32,7 +33,7 @@ typedef struct gnode {
     int32_t parent; /* index, -1 for the root */
     uint32_t end;   /* one past the last descendant */
     uint16_t tflags;
-    uint8_t flags;
+    uint16_t flags;
     int8_t init;
     int16_t weight; /* class/id hint */
     /* Counted from the text directly under the element. */
@@ -62,9 +63,36 @@ typedef struct gx_ctx {
 void gx__take(gx_ctx *c, char **slot, const char *value);
 /* The value of an attribute (case-insensitive name; "" for a bare one), or NULL. */
 const char *gx__attr(const xmlNode *node, const char *name);
+/* The attributes every element is read for, in one pass (NULL when absent; "" when bare). */
+typedef struct gx_attrs {
+    const char *cls, *id, *prop, *role, *style, *aria_hidden, *hidden;
+} gx_attrs;
+void gx__read_attrs(const xmlNode *node, gx_attrs *out);
 /* Reads class, id, itemprop and role: sets the hint weight and the boilerplate flag. */
-void gx__class_hints(gnode *g);
+void gx__class_hints(gnode *g, const gx_attrs *attrs);
 /* Reads a metadata element anywhere in the page: title, meta, link, JSON-LD script. */
 void gx__read_meta(gx_ctx *c, const xmlNode *node);
+
+/* A growing string; failed after an allocation failed. */
+typedef struct sbuf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+} sbuf;
+void gx__sb_put(sbuf *b, const char *s, size_t n);
+
+/* Paragraph and field cleaning (generic_meta.c). */
+char *gx__filter_paragraphs(const char *body, const char *title); /* labels, repeated title */
+void gx__fix_utf8(char *s, size_t len);                           /* invalid bytes -> '?' */
+char *gx__clean_field(const char *s);   /* whitespace collapsed, UTF-8 fixed; NULL for NULL */
+size_t gx__word_count(const char *s);   /* runs of letters and digits */
+void gx__cap_utf8(char *s, size_t max); /* cut at a character boundary */
+
+/*
+ * A copy of a page for the parser without what the extractor never reads (script and style
+ * bodies, comment text, unread attributes); same elements and text. NULL when the page has a
+ * NUL byte or memory ran out: parse the page itself then. Sets *out_len.
+ */
+char *gx__slim(const char *html, size_t len, size_t *out_len);
 
 #endif

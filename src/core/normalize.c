@@ -10,6 +10,10 @@
 
 #define REPLACEMENT_CHAR 0xFFFD
 
+/* The fast paths' tables, outside normalize.h: tests/unit/test_normalize.c checks them. */
+bool nz__nfc_inert(int32_t c);
+int nz__key_fast_class(int32_t c);
+
 /*
  * The named references real pages use. HTML5 knows more than two thousand;
  * these are the ones that turn up in news text (quotes, dashes, spaces,
@@ -259,8 +263,26 @@ static void filter_display(sd_buf *buf, const char *text, size_t len, bool keep_
     bool started = false;
     size_t at = 0;
     while (at < len) {
+        /* Fast path: a run of printable ASCII goes as it is. */
+        unsigned char b = (unsigned char)text[at];
+        if (b > 0x20 && b < 0x7f) {
+            size_t end = at + 1;
+            while (end < len && (unsigned char)text[end] > 0x20 && (unsigned char)text[end] < 0x7f)
+                end++;
+            if (started && gap != GAP_NONE)
+                sd_buf_append_char(buf, gap == GAP_NEWLINE ? '\n' : ' ');
+            gap = GAP_NONE;
+            started = true;
+            sd_buf_append(buf, text + at, end - at);
+            at = end;
+            continue;
+        }
         int32_t c;
-        at += next_codepoint(text, len, at, &c);
+        size_t step = b < 0x80 ? 1 : next_codepoint(text, len, at, &c);
+        if (b < 0x80)
+            c = b;
+        bool valid = c != REPLACEMENT_CHAR || step == 3;
+        at += step;
         if (is_line_break(c)) {
             gap = keep_newlines ? GAP_NEWLINE : (gap == GAP_NONE ? GAP_SPACE : gap);
             continue;
@@ -276,8 +298,42 @@ static void filter_display(sd_buf *buf, const char *text, size_t len, bool keep_
             sd_buf_append_char(buf, gap == GAP_NEWLINE ? '\n' : ' ');
         gap = GAP_NONE;
         started = true;
-        append_codepoint(buf, c);
+        if (valid) /* the bytes read are the code point's encoding */
+            sd_buf_append(buf, text + at - step, step);
+        else
+            append_codepoint(buf, c);
     }
+}
+
+/*
+ * Code points NFC leaves alone wherever they stand: canonical quick check Yes, combining class
+ * 0, and none combines with a neighbour (no mark, no jamo, no kana voicing mark): ASCII and the
+ * rest below U+0300, general punctuation, CJK symbols, compatibility jamo, Hangul syllables,
+ * CJK ideographs, fullwidth forms. A text made only of them is its own NFC.
+ * tests/unit/test_normalize.c checks every one of them against utf8proc.
+ */
+bool nz__nfc_inert(int32_t c)
+{
+    return c < 0x300 || (c >= 0x2010 && c <= 0x2027) || (c >= 0x2030 && c <= 0x205E) ||
+           (c >= 0x3000 && c <= 0x3029) || (c >= 0x3131 && c <= 0x318E) ||
+           (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0xAC00 && c <= 0xD7A3) ||
+           (c >= 0xFF01 && c <= 0xFF60);
+}
+
+/* True when every code point of the (valid UTF-8) text is NFC-inert. */
+static bool all_nfc_inert(const char *text, size_t len)
+{
+    for (size_t at = 0; at < len;) {
+        if ((unsigned char)text[at] < 0x80) {
+            at++;
+            continue;
+        }
+        int32_t c;
+        at += next_codepoint(text, len, at, &c);
+        if (!nz__nfc_inert(c))
+            return false;
+    }
+    return true;
 }
 
 /* Runs utf8proc over buf's contents with the given options; returns NULL when out of memory. */
@@ -312,6 +368,11 @@ char *nz_display(const char *text, size_t len, unsigned flags, size_t *out_len)
     filter_display(&filtered, text, len, flags & NZ_KEEP_NEWLINES);
     if (filtered.failed)
         goto fail;
+    if (all_nfc_inert(filtered.data, filtered.len)) { /* already NFC: no utf8proc_map */
+        result = finish(&filtered, out_len);
+        sd_buf_init(&filtered);
+        goto fail;
+    }
     result = map_utf8proc(filtered.data, filtered.len, UTF8PROC_STABLE | UTF8PROC_COMPOSE, out_len);
 
 fail:
@@ -408,8 +469,79 @@ static bool drop_key_noise(char *text, size_t *len)
  * When a removal leaves jamo or a mark next to a new neighbour, the text is
  * normalized again, so that the key of a key is the key itself.
  */
+/*
+ * Code points whose key is known without utf8proc: kept as they are (Hangul syllables and CJK
+ * ideographs: NFKC and case folding leave them, and nothing composes with them) or dropped
+ * (punctuation, spaces and symbols whose NFKC is all noise too). ASCII is handled inline.
+ * tests/unit/test_normalize.c checks every one of them against utf8proc.
+ */
+int nz__key_fast_class(int32_t c)
+{
+    if ((c >= 0xAC00 && c <= 0xD7A3) || (c >= 0x4E00 && c <= 0x9FFF))
+        return 1;
+    if (c == 0xA0 || c == 0xB7 || (c >= 0x2010 && c <= 0x2016) || (c >= 0x2018 && c <= 0x2027) ||
+        (c >= 0x2030 && c <= 0x203D) || (c >= 0x203F && c <= 0x205E) ||
+        (c >= 0x3000 && c <= 0x3003))
+        return -1;
+    return 0;
+}
+
+/*
+ * The key of a text made only of ASCII and the code points above, or NULL (*done false) when
+ * the text has others and needs utf8proc. ASCII letters are lower-cased, digits kept, the rest
+ * of ASCII (punctuation, symbols, spaces, controls) dropped.
+ */
+static char *fast_key(const char *text, size_t len, size_t *out_len, bool *done)
+{
+    *done = false;
+    for (size_t at = 0; at < len;) {
+        if ((unsigned char)text[at] < 0x80) {
+            at++;
+            continue;
+        }
+        int32_t c;
+        utf8proc_ssize_t step =
+            utf8proc_iterate((const utf8proc_uint8_t *)text + at, (utf8proc_ssize_t)(len - at), &c);
+        if (step <= 0 || nz__key_fast_class(c) == 0)
+            return NULL;
+        at += (size_t)step;
+    }
+    *done = true;
+    char *key = malloc(len + 1);
+    if (!key)
+        return NULL;
+    size_t n = 0;
+    for (size_t at = 0; at < len;) {
+        unsigned char b = (unsigned char)text[at];
+        if (b < 0x80) {
+            if ((b >= '0' && b <= '9') || (b >= 'a' && b <= 'z'))
+                key[n++] = (char)b;
+            else if (b >= 'A' && b <= 'Z')
+                key[n++] = (char)(b - 'A' + 'a');
+            at++;
+            continue;
+        }
+        int32_t c;
+        size_t step = (size_t)utf8proc_iterate((const utf8proc_uint8_t *)text + at,
+                                               (utf8proc_ssize_t)(len - at), &c);
+        if (nz__key_fast_class(c) > 0) {
+            memcpy(key + n, text + at, step);
+            n += step;
+        }
+        at += step;
+    }
+    key[n] = '\0';
+    if (out_len)
+        *out_len = n;
+    return key;
+}
+
 char *nz_match_key(const char *text, size_t len, size_t *out_len)
 {
+    bool done;
+    char *fast = fast_key(text, len, out_len, &done);
+    if (done)
+        return fast; /* NULL here means memory ran out */
     sd_buf clean;
     sd_buf_init(&clean);
     char *key = NULL;

@@ -29,7 +29,7 @@ typedef struct text_rec {
     char *key;         /* the first keep_key_bytes of the text key; owned */
     uint32_t key_len;  /* bytes kept */
     uint32_t full_len; /* bytes of the whole key */
-    mh_signature *sig; /* owned; NULL for texts too short to shingle */
+    mh_compact *sig;   /* owned, b-bit; NULL for texts too short to shingle */
 } text_rec;
 
 typedef struct variant_rec {
@@ -179,7 +179,7 @@ static int slot_copy(slot *dst, const slot *src)
                 goto fail;
             memcpy(dst->texts[i].key, src->texts[i].key, src->texts[i].key_len + 1);
             if (src->texts[i].sig) {
-                if (!(dst->texts[i].sig = malloc(sizeof(mh_signature))))
+                if (!(dst->texts[i].sig = malloc(sizeof(mh_compact))))
                     goto fail;
                 *dst->texts[i].sig = *src->texts[i].sig;
             }
@@ -382,7 +382,7 @@ static void lookup_minhash(const dd_engine *e, const mh_signature *sig, candidat
             for (uint32_t t = 0; t < s->n_texts; t++) {
                 if (!s->texts[t].sig)
                     continue;
-                double similarity = mh_similarity(sig, s->texts[t].sig);
+                double similarity = mh_similarity_compact(sig, s->texts[t].sig);
                 if (similarity >= e->config.min_similarity)
                     add_candidate(e, c, value, DD_LINK_MINHASH, similarity);
             }
@@ -529,7 +529,7 @@ static int add_text(dd_engine *e, uint32_t s, const char *key, size_t len, uint6
         if (sig) {
             if (!rec->sig && !(rec->sig = malloc(sizeof(*rec->sig))))
                 return -1;
-            *rec->sig = *sig;
+            mh_compact_of(sig, rec->sig);
         }
         return 0;
     }
@@ -555,7 +555,7 @@ static int add_text(dd_engine *e, uint32_t s, const char *key, size_t len, uint6
             free(rec->key);
             return -1;
         }
-        *rec->sig = *sig;
+        mh_compact_of(sig, rec->sig);
     }
     st->n_texts++;
     return 0;
@@ -838,7 +838,7 @@ dd_stats dd_get_stats(const dd_engine *e)
         stats.bytes += st->cap_keys * sizeof(index_key) + st->n_texts * sizeof(text_rec) +
                        st->n_variants * sizeof(variant_rec);
         for (uint32_t t = 0; t < st->n_texts; t++)
-            stats.bytes += st->texts[t].key_len + 1 + (st->texts[t].sig ? sizeof(mh_signature) : 0);
+            stats.bytes += st->texts[t].key_len + 1 + (st->texts[t].sig ? sizeof(mh_compact) : 0);
         for (uint32_t v = 0; v < st->n_variants; v++)
             stats.bytes += strlen(st->variants[v].title) + strlen(st->variants[v].title_key) + 2;
     }

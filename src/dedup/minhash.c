@@ -70,3 +70,20 @@ uint64_t mh_band(const mh_signature *sig, int band, int rows)
     memcpy(buf + 1, sig->v + band * rows, (size_t)rows * sizeof(uint32_t));
     return XXH3_64bits(buf, (size_t)(rows + 1) * sizeof(uint32_t));
 }
+
+void mh_compact_of(const mh_signature *sig, mh_compact *out)
+{
+    for (int i = 0; i < MH_HASHES; i++)
+        out->v[i] = (uint8_t)sig->v[i];
+}
+
+double mh_similarity_compact(const mh_signature *a, const mh_compact *b)
+{
+    int equal = 0;
+    for (int i = 0; i < MH_HASHES; i++)
+        equal += (uint8_t)a->v[i] == b->v[i];
+    /* P(low bytes equal) = J + (1 - J) / 256, solved for J. */
+    double agree = (double)equal / MH_HASHES;
+    double j = (agree - 1.0 / 256) / (1 - 1.0 / 256);
+    return j < 0 ? 0 : j;
+}

@@ -28,6 +28,21 @@ size_t mh_sign(const char *key, size_t len, int gram, mh_signature *out);
 /* The fraction of equal positions: an estimate of the Jaccard similarity. */
 double mh_similarity(const mh_signature *a, const mh_signature *b);
 
+/*
+ * What a story keeps of a signature: the low 8 bits of each value (b-bit
+ * MinHash, Li and König), 64 bytes instead of 256. Two different values
+ * agree in their low byte with probability 1/256, which the estimate below
+ * corrects for; its error stays close to the full signature's.
+ */
+typedef struct mh_compact {
+    uint8_t v[MH_HASHES];
+} mh_compact;
+
+void mh_compact_of(const mh_signature *sig, mh_compact *out);
+
+/* The Jaccard estimate between a full signature and a kept one, corrected for 8-bit chance. */
+double mh_similarity_compact(const mh_signature *a, const mh_compact *b);
+
 /* Band i's key (bands x rows = MH_HASHES at most). */
 uint64_t mh_band(const mh_signature *sig, int band, int rows);
 

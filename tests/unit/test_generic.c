@@ -204,6 +204,54 @@ static void html_hostile(void **state)
 
 /* ---- Text renderings -------------------------------------------------------------------- */
 
+/*
+ * What the parser is spared (script and style bodies, comments, unread attributes) must not
+ * change what it reads: tags inside scripts, comments and quoted attributes are not tags,
+ * "</scripts>" ends no script, JSON-LD is kept, hidden and class names still count.
+ */
+static void html_slimmed_markup(void **state)
+{
+    (void)state;
+    static const char page[] =
+        "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"x>y\">\n"
+        "<html lang=\"en\"><head><title>Page</title>\n"
+        "<script type=\"application/ld+json\">{\"@type\":\"NewsArticle\","
+        "\"headline\":\"Slim headline\",\"datePublished\":\"2024-05-23T10:00:00Z\"}</script>\n"
+        "<script>var s = '<div class=\"story\"><p>Script text that is no story at all, "
+        "none.</p></div>'; if (a </b) {} </scripts> x = '</SCRIPTED>';</SCRIPT>\n"
+        "<style>p > b { color: red } /* </p> */</style></head>\n"
+        "<body><!-- <script> not a script --><!---->"
+        "<div class=\"sidebar\" data-x='a > b' onclick=\"f('<p>')\">Sidebar words that sit "
+        "outside of the story and should not be read as part of it.</div>\n"
+        "<article class=\"article-body\" data-long=\""
+        "<p>quoted</p>"
+        "\" title=x>\n"
+        "  <p>The first paragraph of the story, long enough to count as one, with commas, "
+        "and more.</p>\n\n\n   <p style=\"display : NONE\">Hidden paragraph of text that nobody "
+        "should ever see in the body.</p>\n"
+        "  <p>The second paragraph of the story <b>holds</b>   <i>inline</i> words, and "
+        "it ends here.</p>\n"
+        "<pre>line one\n\n   line two</pre>"
+        "</article></body></html>";
+    gx_article *a = NULL;
+    char err[128];
+    assert_int_equal(
+        gx_from_html(page, sizeof(page) - 1, "https://x.invalid/a", NULL, &a, err, sizeof(err)),
+        GX_OK);
+    assert_string_equal(a->title, "Slim headline");
+    assert_string_equal(a->published, "2024-05-23T10:00:00Z");
+    assert_string_equal(a->lang, "en");
+    assert_starts(a->body, "The first paragraph of the story");
+    assert_has(a->body, "\nThe second paragraph of the story holds inline words, and it ends");
+    assert_has(a->body, "line one\nline two");
+    assert_lacks(a->body, "Script text");
+    assert_lacks(a->body, "Hidden paragraph");
+    assert_lacks(a->body, "Sidebar words");
+    assert_lacks(a->body, "quoted");
+    assert_lacks(a->body, "color");
+    gx_article_free(a);
+}
+
 static void text_agency_article(void **state)
 {
     (void)state;
@@ -371,6 +419,7 @@ int main(void)
         cmocka_unit_test(html_bare_paragraphs),
         cmocka_unit_test(html_json_ld_body),
         cmocka_unit_test(html_hostile),
+        cmocka_unit_test(html_slimmed_markup),
         cmocka_unit_test(text_agency_article),
         cmocka_unit_test(text_amp_page),
         cmocka_unit_test(text_portal_copy),

@@ -5,6 +5,7 @@
  * it feeds in.
  */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -14,7 +15,13 @@
 
 #include <cmocka.h>
 
+#include <utf8proc.h>
+
 #include "core/normalize.h"
+
+/* normalize.c's fast-path tables (not in normalize.h): checked here against utf8proc. */
+bool nz__nfc_inert(int32_t c);
+int nz__key_fast_class(int32_t c);
 
 /* Checks nz_display(input) == expected, including the reported length. */
 static void check_display(const char *input, unsigned flags, const char *expected)
@@ -410,6 +417,104 @@ static void test_entities_trailing_ampersand(void **state)
     check_entities("a&", "a&");
 }
 
+/* True when NFC (with opts) leaves "base + c" as it is, for bases that compose with marks. */
+static bool composes_with_nothing(int32_t c, utf8proc_option_t opts)
+{
+    static const int32_t bases[] = {'a', 'e', 'o', 'A', 0xAC00, 0x304B, 0x30B9};
+    for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
+        utf8proc_uint8_t in[16], *out = NULL;
+        utf8proc_ssize_t n = utf8proc_encode_char(bases[i], in);
+        n += utf8proc_encode_char(c, in + n);
+        in[n] = 0;
+        utf8proc_ssize_t m = utf8proc_map(in, n, &out, opts);
+        utf8proc_uint8_t alone[16], *mapped_base = NULL, *mapped_c = NULL;
+        utf8proc_ssize_t nb = utf8proc_encode_char(bases[i], alone);
+        alone[nb] = 0;
+        utf8proc_ssize_t mb = utf8proc_map(alone, nb, &mapped_base, opts);
+        utf8proc_ssize_t nc = utf8proc_encode_char(c, alone);
+        alone[nc] = 0;
+        utf8proc_ssize_t mc = utf8proc_map(alone, nc, &mapped_c, opts);
+        /* The pair maps to the base's mapping followed by c's: nothing composed. */
+        bool same = m == mb + mc && memcmp(out, mapped_base, (size_t)mb) == 0 &&
+                    memcmp(out + mb, mapped_c, (size_t)mc) == 0;
+        free(out);
+        free(mapped_base);
+        free(mapped_c);
+        if (!same)
+            return false;
+    }
+    return true;
+}
+
+/* Every code point the display fast path leaves alone is NFC-stable, combining class 0. */
+static void test_fast_path_nfc_inert_code_points_are_stable(void **state)
+{
+    (void)state;
+    for (int32_t c = 1; c < 0x10000; c++) {
+        if (!nz__nfc_inert(c) || (c >= 0xD800 && c <= 0xDFFF))
+            continue;
+        utf8proc_uint8_t in[8], *out = NULL;
+        utf8proc_ssize_t n = utf8proc_encode_char(c, in);
+        in[n] = 0;
+        utf8proc_ssize_t m = utf8proc_map(in, n, &out, UTF8PROC_STABLE | UTF8PROC_COMPOSE);
+        if (m != n || memcmp(in, out, (size_t)n) != 0 ||
+            utf8proc_get_property(c)->combining_class != 0 ||
+            !composes_with_nothing(c, UTF8PROC_STABLE | UTF8PROC_COMPOSE))
+            fail_msg("U+%04X is not NFC-inert", (unsigned)c);
+        free(out);
+    }
+}
+
+/* The key fast path keeps only code points NFKC and case folding keep, drops only noise. */
+static void test_fast_path_key_classes_match_utf8proc(void **state)
+{
+    (void)state;
+    const utf8proc_option_t nfkc_casefold =
+        UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD;
+    for (int32_t c = 0x80; c < 0x10000; c++) {
+        int kind = nz__key_fast_class(c);
+        if (kind == 0)
+            continue;
+        utf8proc_uint8_t in[8], *out = NULL;
+        utf8proc_ssize_t n = utf8proc_encode_char(c, in);
+        in[n] = 0;
+        utf8proc_ssize_t m = utf8proc_map(in, n, &out, nfkc_casefold);
+        assert_true(m >= 0);
+        if (kind > 0) {
+            if (m != n || memcmp(in, out, (size_t)n) != 0 ||
+                !composes_with_nothing(c, nfkc_casefold))
+                fail_msg("U+%04X is not kept as it is", (unsigned)c);
+        } else {
+            /* Every code point of its NFKC must be punctuation, a symbol, a space or other. */
+            for (utf8proc_ssize_t at = 0; at < m;) {
+                utf8proc_int32_t d;
+                at += utf8proc_iterate(out + at, m - at, &d);
+                utf8proc_category_t cat = utf8proc_category(d);
+                if (cat < UTF8PROC_CATEGORY_PC && cat != UTF8PROC_CATEGORY_CN)
+                    fail_msg("U+%04X maps to U+%04X, which a key keeps", (unsigned)c, (unsigned)d);
+            }
+        }
+        free(out);
+    }
+}
+
+/* The fast paths give what utf8proc gives: ASCII, Hangul, CJK and punctuation mixed. */
+static void test_fast_path_matches_slow_path(void **state)
+{
+    (void)state;
+    check_display("  Hello,\t \xe2\x80\x9cWorld\xe2\x80\x9d \xed\x95\x9c\xea\xb5\xad\xe8\xaa\x9e  ",
+                  0, "Hello, \xe2\x80\x9cWorld\xe2\x80\x9d \xed\x95\x9c\xea\xb5\xad\xe8\xaa\x9e");
+    check_key(
+        "Hello, \xe2\x80\x9cWorld\xe2\x80\x9d\xe2\x80\xa6 \xed\x95\x9c\xea\xb5\xad \xe8\xaa\x9e "
+        "\xc2\xa0\xc2\xb7 A-1",
+        "helloworld\xed\x95\x9c\xea\xb5\xad\xe8\xaa\x9e"
+        "a1");
+    /* One code point outside the fast sets sends the text to utf8proc: fullwidth A folds. */
+    check_key("\xef\xbc\xa1"
+              "BC \xed\x95\x9c",
+              "abc\xed\x95\x9c");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -460,6 +565,9 @@ int main(void)
         cmocka_unit_test(test_entities_c1_range_reads_as_windows_1252),
         cmocka_unit_test(test_entities_decode_once),
         cmocka_unit_test(test_entities_trailing_ampersand),
+        cmocka_unit_test(test_fast_path_nfc_inert_code_points_are_stable),
+        cmocka_unit_test(test_fast_path_key_classes_match_utf8proc),
+        cmocka_unit_test(test_fast_path_matches_slow_path),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
