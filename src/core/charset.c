@@ -183,6 +183,14 @@ static bool utf8_well_formed(const uint8_t *s, size_t len, bool *multibyte)
     size_t at = 0;
     *multibyte = false;
     while (at < len) {
+        if (at + 8 <= len) {
+            uint64_t w;
+            memcpy(&w, s + at, sizeof(w));
+            if (!(w & 0x8080808080808080ULL)) {
+                at += 8;
+                continue;
+            }
+        }
         if (s[at] < 0x80) {
             at++;
             continue;

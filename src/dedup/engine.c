@@ -11,7 +11,7 @@ const dd_config dd_default_config = {
     .gram = 3,
     .bands = 16,
     .rows = 4,
-    .min_similarity = 0.6,
+    .min_similarity = 0.5,
     .min_minhash_chars = 80,
     .anchor_chars = 16,
     .min_prefix_chars = 40,
@@ -501,7 +501,11 @@ static int add_variant(dd_engine *e, uint32_t s, const dd_item *item)
     return 0;
 }
 
-/* Keeps the item's text for later containment and similarity checks. */
+/*
+ * Keeps the item's text for later containment and similarity checks. Returns 1 when it was
+ * kept, 0 when the story already holds max_texts texts (the text is then not indexed either,
+ * so no index entry ever points at a text the story does not hold), -1 when out of memory.
+ */
 static int add_text(dd_engine *e, uint32_t s, const char *key, size_t len, uint64_t anchor,
                     const mh_signature *sig)
 {
@@ -510,29 +514,9 @@ static int add_text(dd_engine *e, uint32_t s, const char *key, size_t len, uint6
     keep = prefix_bytes(key, keep, (size_t)-1, NULL);
     while (keep > 0 && keep < len && ((unsigned char)key[keep] & 0xc0) == 0x80)
         keep--;
-    for (uint32_t t = 0; t < st->n_texts; t++) {
-        text_rec *rec = &st->texts[t];
-        if (rec->anchor != anchor)
-            continue;
-        /* The same start: keep the longer text, which contains the shorter one. */
-        if (len <= rec->full_len)
-            return 0;
-        char *copy = malloc(keep + 1);
-        if (!copy)
-            return -1;
-        memcpy(copy, key, keep);
-        copy[keep] = '\0';
-        free(rec->key);
-        rec->key = copy;
-        rec->key_len = (uint32_t)keep;
-        rec->full_len = (uint32_t)len;
-        if (sig) {
-            if (!rec->sig && !(rec->sig = malloc(sizeof(*rec->sig))))
-                return -1;
-            mh_compact_of(sig, rec->sig);
-        }
-        return 0;
-    }
+    /* Every distinct text keeps its own record, even when one contains another (a lead and
+     * its body): a near-duplicate of the lead finds the story through the lead's bands and
+     * must be verified against the lead's signature, or the grouping would depend on order. */
     if (st->n_texts >= e->config.max_texts)
         return 0;
     text_rec *grown = realloc(st->texts, (st->n_texts + 1) * sizeof(*grown));
@@ -558,7 +542,7 @@ static int add_text(dd_engine *e, uint32_t s, const char *key, size_t len, uint6
         mh_compact_of(sig, rec->sig);
     }
     st->n_texts++;
-    return 0;
+    return 1;
 }
 
 int dd_add(dd_engine *e, const dd_item *item, dd_result *result)
@@ -674,10 +658,10 @@ int dd_add(dd_engine *e, const dd_item *item, dd_result *result)
         if (index_once(e, IX_TEXT, text_hash, target) != 0)
             return -1;
         if (anchor && text_chars >= cfg->min_prefix_chars) {
-            if (add_text(e, target, text, text_len, anchor, have_sig ? &sig : NULL) != 0 ||
-                index_once(e, IX_ANCHOR, anchor, target) != 0)
+            int kept = add_text(e, target, text, text_len, anchor, have_sig ? &sig : NULL);
+            if (kept < 0 || (kept && index_once(e, IX_ANCHOR, anchor, target) != 0))
                 return -1;
-            if (have_sig) {
+            if (kept && have_sig) {
                 for (int b = 0; b < cfg->bands; b++) {
                     if (index_once(e, IX_BAND, mh_band(&sig, b, cfg->rows), target) != 0)
                         return -1;

@@ -47,7 +47,7 @@ typedef struct dd_config {
     size_t max_variants;      /* title variants kept per story */
 } dd_config;
 
-/* 3-grams, 16 bands x 4 rows, similarity 0.6, and the sizes tuned on the near-dup set. */
+/* 3-grams, 16 bands x 4 rows, similarity 0.5, and the sizes tuned on the near-dup set. */
 extern const dd_config dd_default_config;
 
 typedef struct dd_item {

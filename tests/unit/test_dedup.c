@@ -423,6 +423,28 @@ static void shuffled_input_gives_the_same_grouping(void **state)
     }
 }
 
+/*
+ * A body, its lead, and a near-copy of the lead (a brand word left in front): every order
+ * gives one story. Once the engine kept only the longer of two texts with the same start,
+ * and the near-copy of the lead was verified against the body's signature.
+ */
+static void lead_near_copy_joins_in_every_order(void **state)
+{
+    (void)state;
+    char lead[sizeof(body_text) + 4], copy[sizeof(body_text) + 40];
+    snprintf(lead, sizeof(lead), "%.*s...", utf8_cut(body_text, 420), body_text);
+    snprintf(copy, sizeof(copy), "인터내셔널포커스 %.*s...", utf8_cut(body_text, 420), body_text);
+    const input items[] = {{NULL, NULL, body_text}, {NULL, NULL, lead}, {NULL, NULL, copy}};
+    static const int orders[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
+                                     {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    for (int o = 0; o < 6; o++) {
+        int labels[3];
+        group(items, orders[o], 3, labels);
+        assert_int_equal(labels[1], labels[0]);
+        assert_int_equal(labels[2], labels[0]);
+    }
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -443,6 +465,7 @@ int main(void)
         T(rollback_undoes_a_batch),
         T(rollback_undoes_a_merge),
         cmocka_unit_test(shuffled_input_gives_the_same_grouping),
+        cmocka_unit_test(lead_near_copy_joins_in_every_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
