@@ -466,6 +466,7 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
     int rc = 0, trial = 1; /* trial: the result of try_cp949, 1 when not tried */
     size_t cp949_bad = 0;
     bool clean = false, multibyte;
+    bool known_well_formed = false; /* the body was checked and is well-formed UTF-8 */
 
     /* A UTF-8 byte order mark outranks any label, as in browsers; it is not part of the text. */
     if (len >= 3 && memcmp(body, "\xEF\xBB\xBF", 3) == 0) {
@@ -479,14 +480,18 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
         case KIND_NONE:
             out->detected = true;
             kind = KIND_UTF8;
-            if (!utf8_well_formed(body, len, &multibyte)) {
+            if (utf8_well_formed(body, len, &multibyte)) {
+                known_well_formed = true;
+            } else {
                 trial = try_cp949(body, len, &converted, &cp949_bad, &clean, err, errlen);
                 if (clean)
                     kind = KIND_CP949;
             }
             break;
         case KIND_UTF8:
-            if (!utf8_well_formed(body, len, &multibyte) && converts_cleanly("CP949", body, len)) {
+            if (utf8_well_formed(body, len, &multibyte)) {
+                known_well_formed = true;
+            } else if (converts_cleanly("CP949", body, len)) {
                 kind = KIND_CP949;
                 out->label_ignored = true;
             }
@@ -530,7 +535,11 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
 
     if (!iconv_name) {
         out_discard(&converted);
-        rc = append_sanitized(&text, body, len, &out->replaced);
+        /* The common case, a well-formed UTF-8 page without NUL, is copied in one piece. */
+        if (known_well_formed && kind == KIND_UTF8 && !memchr(body, 0, len))
+            rc = out_append(&text, body, len);
+        else
+            rc = append_sanitized(&text, body, len, &out->replaced);
     } else {
         if (kind == KIND_CP949 && trial != 1) {
             rc = trial; /* already converted, or known to be over the cap */
