@@ -6,9 +6,14 @@
  * is the run of lines where long, sentence-like lines outweigh short ones.
  * Every line gets a weight (its length beyond what a menu entry, a
  * breadcrumb or a caption needs, with a bonus when it ends like a sentence;
- * links, bullets and boilerplate phrases weigh against), and the run with
- * the largest sum is the body (the maximum-subarray scan of body text
- * extraction). Its edges are then refined with rules that hold for news
+ * links, bullets, boilerplate phrases and long lines that are not prose —
+ * menus, tag clouds, tables, contact blocks — weigh against), and the run
+ * with the largest sum is the body (the maximum-subarray scan of body text
+ * extraction). It ends at a comment thread's heading or a copyright notice
+ * wherever they stand, and at a related, share or sign-up heading unless a
+ * paragraph follows it, and at a list of teasers known by their dates. When teasers and
+ * menus above a short story outweigh it, the story's own header (a title, a date or byline
+ * line, then paragraphs) starts it. Its edges are then refined with rules that hold for news
  * everywhere: the title, deck, date and byline lines above it become
  * fields, a dateline opening the lead ("(서울=뉴스1) 홍길동 기자 =") is moved
  * to the byline, and the body ends at a copyright line or a share, related
@@ -19,6 +24,7 @@
 
 #include <ctype.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +206,9 @@ static bool sentence_end(const char *s, size_t len)
         len -= 3;
     if (!len)
         return false;
+    /* "..." and "…": a teaser cut short, not a sentence that ends. */
+    if (ends(s, len, "...") || ends(s, len, "\xe2\x80\xa6"))
+        return false;
     char c = s[len - 1];
     return c == '.' || c == '!' || c == '?' || ends(s, len, "\xe3\x80\x82") /* 。 */ ||
            ends(s, len, "\xeb\x8b\xa4") /* 다 */;
@@ -276,17 +285,35 @@ static bool is_noise_line(const char *s, size_t chars)
            has_any(s, noise_phrases, sizeof(noise_phrases) / sizeof(noise_phrases[0]));
 }
 
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* A copyright or legal notice of any length: "© 2025 Example Media. All rights reserved. ..." */
+static bool is_legal_line(const char *s)
+{
+    if (strcasestr(s, "all rights reserved") || strcasestr(s, "rights reserved."))
+        return true;
+    /* "© 2025 Example Media", "Copyright 2025 ...": a year after the sign; "© Jane Roe" is a
+     * photo credit. */
+    const char *p = starts(s, "\xc2\xa9")                 ? s + 2
+                    : starts(s, "\xe2\x93\x92")           ? s + 3
+                    : strncasecmp(s, "copyright", 9) == 0 ? s + 9
+                                                          : NULL;
+    if (!p)
+        return false;
+    while (*p == ' ' || starts(p, "\xc2\xa9"))
+        p += *p == ' ' ? 1 : 2;
+    return is_digit(p[0]) && is_digit(p[1]) && is_digit(p[2]) && is_digit(p[3]);
+}
+
 /* "AI 요약", "AI Summary", "3줄 요약": a box of machine-made bullet points, not the story. */
 static bool is_summary_header(const char *s, size_t chars)
 {
     return chars < 30 &&
            (strcasestr(s, "AI 요약") || strcasestr(s, "AI요약") || strcasestr(s, "ai summary") ||
             strcasestr(s, "key points") || strstr(s, "줄 요약") || strcmp(s, "요약") == 0);
-}
-
-static bool is_digit(char c)
-{
-    return c >= '0' && c <= '9';
 }
 
 /* True when the line holds a date (YYYY-MM-DD, YYYY.MM.DD, YYYY/MM/DD) and little else. */
@@ -304,9 +331,194 @@ static const char *date_in(const char *s)
     return NULL;
 }
 
+/*
+ * An English date: "November 19, 2019", "Nov. 19, 2019", "Sept 3 2019", "19 November 2019",
+ * then maybe a time ("at 9:45 am", "10:30 a.m. ET", "15:04 GMT"). Fills *iso with
+ * "2019-11-19", "2019-11-19 09:45" or "2019-11-19 09:45-05:00" (when the zone is known) and
+ * returns where the date starts, or NULL.
+ */
+static size_t month_at(const char *p, int *month)
+{
+    static const char *const names[] = {"january",   "february", "march",    "april",
+                                        "may",       "june",     "july",     "august",
+                                        "september", "october",  "november", "december"};
+    for (int m = 0; m < 12; m++) {
+        size_t full = strlen(names[m]), n = 0;
+        if (strncasecmp(p, names[m], full) == 0)
+            n = full;
+        else if (m == 8 && strncasecmp(p, "sept", 4) == 0)
+            n = 4;
+        else if (strncasecmp(p, names[m], 3) == 0)
+            n = 3;
+        if (!n || isalpha((unsigned char)p[n]))
+            continue;
+        if (n < full && p[n] == '.')
+            n++;
+        *month = m + 1;
+        return n;
+    }
+    return 0;
+}
+
+static const char *english_date(const char *s, char *iso, size_t isolen)
+{
+    for (const char *p = s; *p; p++) {
+        if (p > s && isalnum((unsigned char)p[-1]))
+            continue;
+        int month = 0, day = -1, year = -1;
+        const char *q = p;
+        size_t n = month_at(q, &month);
+        if (n) { /* November 19, 2019 */
+            q += n;
+            while (*q == ' ')
+                q++;
+            day = digits(&q, 1, 2);
+        } else if (is_digit(*q)) { /* 19 November 2019 */
+            day = digits(&q, 1, 2);
+            if (day < 0 || *q != ' ')
+                continue;
+            q++;
+            if (!(n = month_at(q, &month)))
+                continue;
+            q += n;
+        } else {
+            continue;
+        }
+        if (day < 1 || day > 31)
+            continue;
+        if (starts(q, "st") || starts(q, "nd") || starts(q, "rd") || starts(q, "th"))
+            q += 2;
+        if (*q == ',')
+            q++;
+        if (*q != ' ')
+            continue;
+        while (*q == ' ')
+            q++;
+        year = digits(&q, 4, 4);
+        if (year < 1900 || year > 2999 || is_digit(*q))
+            continue;
+        /* A time: "at 9:45 am", ", 10:30 a.m. ET", " - 15:04 GMT", "| 3:45PM EST" */
+        int hour = -1, minute = 0, offset = 0;
+        bool zone = false;
+        const char *t = q;
+        while (*t == ' ' || *t == ',' || *t == '-' || *t == '|' || *t == '/')
+            t++;
+        if (strncasecmp(t, "at ", 3) == 0)
+            t += 3;
+        int h = digits(&t, 1, 2);
+        if (h >= 0 && *t == ':') {
+            t++;
+            int m = digits(&t, 2, 2);
+            if (m >= 0 && m < 60 && h < 24) {
+                while (*t == ' ')
+                    t++;
+                bool am = strncasecmp(t, "am", 2) == 0 || strncasecmp(t, "a.m.", 4) == 0;
+                bool pm = strncasecmp(t, "pm", 2) == 0 || strncasecmp(t, "p.m.", 4) == 0;
+                if ((am || pm) && h >= 1 && h <= 12) {
+                    hour = h % 12 + (pm ? 12 : 0);
+                    t += t[1] == '.' ? 4 : 2;
+                } else if (!am && !pm) {
+                    hour = h;
+                }
+                minute = m;
+                while (*t == ' ')
+                    t++;
+                static const struct {
+                    const char *name;
+                    int offset;
+                } zones[] = {{"UTC", 0},    {"GMT", 0},    {"EST", -300}, {"EDT", -240},
+                             {"CST", -360}, {"CDT", -300}, {"MST", -420}, {"MDT", -360},
+                             {"PST", -480}, {"PDT", -420}, {"BST", 60},   {"CET", 60},
+                             {"CEST", 120}};
+                for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+                    size_t zl = strlen(zones[z].name);
+                    if (strncmp(t, zones[z].name, zl) == 0 && !isalpha((unsigned char)t[zl])) {
+                        offset = zones[z].offset;
+                        zone = true;
+                        break;
+                    }
+                }
+            }
+        }
+        int64_t ms;
+        char day_iso[16];
+        snprintf(day_iso, sizeof(day_iso), "%04d-%02d-%02d", year, month, day);
+        if (gx_parse_date(day_iso, 0, &ms) == GX_TIME_NONE)
+            continue;
+        if (hour < 0)
+            snprintf(iso, isolen, "%s", day_iso);
+        else if (!zone)
+            snprintf(iso, isolen, "%s %02d:%02d", day_iso, hour, minute);
+        else
+            snprintf(iso, isolen, "%sT%02d:%02d:00%c%02d:%02d", day_iso, hour, minute,
+                     offset < 0 ? '-' : '+', abs(offset) / 60, abs(offset) % 60);
+        return p;
+    }
+    return NULL;
+}
+
+/* "Updated 3:45 PM EST", "Published 2 hours ago", "Posted on Monday": a time stamp line. */
+static bool is_stamp_line(const char *s, size_t chars)
+{
+    static const char *const words[] = {"updated ", "published ", "posted ", "last updated ",
+                                        "first published "};
+    if (chars > 60)
+        return false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        size_t n = strlen(words[i]);
+        if (strncasecmp(s, words[i], n) != 0)
+            continue;
+        const char *p = s + n;
+        if (strncasecmp(p, "on ", 3) == 0 || strncasecmp(p, "at ", 3) == 0)
+            p += 3;
+        if (strncasecmp(p, "by ", 3) == 0)
+            return false; /* "Posted by Jane Roe": a byline */
+        return is_digit(*p) || strcasestr(p, " ago") || month_at(p, &(int){0}) ||
+               strncasecmp(p, "yesterday", 9) == 0 || strncasecmp(p, "today", 5) == 0 ||
+               strncasecmp(p, "mon", 3) == 0 || strncasecmp(p, "tue", 3) == 0 ||
+               strncasecmp(p, "wed", 3) == 0 || strncasecmp(p, "thu", 3) == 0 ||
+               strncasecmp(p, "fri", 3) == 0 || strncasecmp(p, "sat", 3) == 0 ||
+               strncasecmp(p, "sun", 3) == 0;
+    }
+    return false;
+}
+
+/* "32M ago", "2 hours ago", "updated 15M ago", "Published 1 day ago": a relative time. */
+static bool is_relative_time(const char *s, size_t chars)
+{
+    if (chars > 30)
+        return false;
+    const char *p = s;
+    if (strncasecmp(p, "updated ", 8) == 0)
+        p += 8;
+    else if (strncasecmp(p, "published ", 10) == 0)
+        p += 10;
+    if (!is_digit(*p) && strncasecmp(p, "an ", 3) != 0 && strncasecmp(p, "a ", 2) != 0)
+        return false;
+    size_t n = strlen(p);
+    return ends(p, n, " ago") || ends(p, n, " ago.");
+}
+
+/*
+ * A line that is a date and little else: a numeric date in a short line, or an English date
+ * near the start of a short line that does not read as a sentence ("November 19, 2019 at
+ * 9:45 am", "Posted by Jane Roe on Nov. 19, 2019"), or a time stamp ("Updated 3:45 PM EST").
+ */
 static bool is_date_line(const char *s, size_t chars)
 {
-    return chars < 80 && date_in(s) != NULL;
+    if (chars >= 80)
+        return false;
+    if (date_in(s))
+        return true;
+    if (is_stamp_line(s, chars) || is_relative_time(s, chars))
+        return true;
+    char iso[40];
+    const char *d = chars <= 70 ? english_date(s, iso, sizeof(iso)) : NULL;
+    /* "— Jane Roe (@jroe) November 19, 2019" closes a quoted post: it is the story's. */
+    if (!d || d - s > 40 || starts(s, "\xe2\x80\x94") || starts(s, "- ") || strstr(s, "(@"))
+        return false;
+    size_t len = strlen(s);
+    return !sentence_end(s, len) || ends(s, len, "a.m.") || ends(s, len, "p.m.");
 }
 
 /*
@@ -352,7 +564,9 @@ static bool is_caption(const char *s, size_t len)
         if (dots >= 2)
             return true;
     }
-    return (starts(s, "\xe2\x93\x92") || starts(s, "\xc2\xa9")) && chars_of(s) < 40;
+    /* "ⓒ 뉴스1 홍길동 기자", "© Jane Roe A snail on a stone.": a credit, unless a notice. */
+    return (starts(s, "\xe2\x93\x92") || starts(s, "\xc2\xa9")) &&
+           (chars_of(s) < 40 || !is_legal_line(s));
 }
 
 /* ---- The dateline ----------------------------------------------------------------------- */
@@ -390,14 +604,16 @@ static const char *dateline(const char *s, char **byline)
     return rest;
 }
 
+static const char *posted_by(const char *s);
+
 /* "홍길동 기자" → "홍길동"; "By Jane Roe" → "Jane Roe". Returns a new string or NULL. */
 static char *author_of(const char *byline)
 {
     if (!byline)
         return NULL;
     const char *p = byline;
-    if (strncasecmp(p, "by ", 3) == 0)
-        p += 3;
+    if (posted_by(p))
+        p = posted_by(p);
     size_t n = strlen(p);
     static const char *const titles[] = {" 기자", " 특파원", " 선임기자", " 객원기자", " 논설위원"};
     for (size_t i = 0; i < sizeof(titles) / sizeof(titles[0]); i++) {
@@ -427,12 +643,42 @@ static char *byline_of(const char *line)
     return strndup(line, n ? n : strlen(line));
 }
 
+/* "Posted by Jane Roe on …", "Written by …", "By …": where the name starts, or NULL. */
+static const char *posted_by(const char *s)
+{
+    static const char *const lead[] = {"by ", "posted by ", "written by ", "words by ",
+                                       "story by "};
+    for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
+        if (strncasecmp(s, lead[i], strlen(lead[i])) == 0)
+            return s + strlen(lead[i]);
+    return NULL;
+}
+
+/* "Posted by Jane Roe on November 19, 2019" → "Jane Roe"; a new string, or NULL when none. */
+static char *byline_before_date(const char *s)
+{
+    const char *name = posted_by(s);
+    if (!name)
+        return NULL;
+    const char *end = name;
+    while (*end && *end != '|' && *end != ',' && strncasecmp(end, " on ", 4) != 0 &&
+           strncasecmp(end, " - ", 3) != 0 && !is_digit(*end))
+        end++;
+    char iso[40];
+    const char *d = english_date(name, iso, sizeof(iso));
+    if (d && d < end)
+        end = d;
+    while (end > name && end[-1] == ' ')
+        end--;
+    return end > name ? strndup(s, (size_t)(end - s)) : strdup(s);
+}
+
 static bool is_byline(const char *s, size_t chars)
 {
     if (chars > 40)
-        return false;
-    return strncasecmp(s, "by ", 3) == 0 || strstr(s, " 기자") || strstr(s, " 특파원") ||
-           strstr(s, "기자 ") == s;
+        return posted_by(s) && chars <= 80 && !sentence_end(s, strlen(s)) &&
+               strncasecmp(s, "by ", 3) != 0;
+    return posted_by(s) || strstr(s, " 기자") || strstr(s, " 특파원") || strstr(s, "기자 ") == s;
 }
 
 /*
@@ -449,6 +695,226 @@ static size_t list_marker(const char *s)
     while (n < 3 && is_digit(s[n]))
         n++;
     return n && s[n] == '.' && s[n + 1] == ' ' ? n + 2 : 0;
+}
+
+/* ---- Sentence-ness ---------------------------------------------------------------------- */
+
+/*
+ * What a line is made of, to tell prose from menus, tag clouds, tables and contact blocks that
+ * are just as long: prose has punctuation every sentence or clause, is mostly letters, and its
+ * words are not separated by "|", "·" or "»".
+ */
+typedef struct shape {
+    size_t nonspace, letters, punct, seps, words, numbers, phones;
+    bool email;
+} shape;
+
+static bool is_sep_at(const char *p)
+{
+    return *p == '|' || starts(p, "\xc2\xb7") /* · */ || starts(p, "\xe2\x80\xa2") /* • */ ||
+           starts(p, "\xc2\xbb") /* » */ || starts(p, "\xe2\x80\xba") /* › */;
+}
+
+static shape shape_of(const char *s)
+{
+    shape sh = {0};
+    const char *p = s;
+    while (*p) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        /* One word: up to the next blank. */
+        const char *w = p;
+        size_t digits_in = 0, letters_in = 0, dashes = 0;
+        bool at = false;
+        while (*p && *p != ' ' && *p != '\t') {
+            unsigned char c = (unsigned char)*p;
+            if (is_sep_at(p)) {
+                sh.seps++;
+            } else if ((c & 0xc0) == 0x80) {
+                /* continuation byte */
+            } else if (c >= 0xc0) {
+                /* A letter outside ASCII, unless it is CJK punctuation (U+3000..U+303F) or a
+                 * general punctuation mark (U+2000..U+206F). */
+                if (starts(p, "\xe3\x80\x82") || starts(p, "\xe3\x80\x81")) /* 。 、 */
+                    sh.punct++;
+                else if (!(c == 0xe2 &&
+                           ((unsigned char)p[1] == 0x80 || (unsigned char)p[1] == 0x81)))
+                    letters_in++;
+            } else if (isalpha(c)) {
+                letters_in++;
+            } else if (is_digit((char)c)) {
+                digits_in++;
+            } else if (c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?') {
+                sh.punct++;
+            } else if (c == '@') {
+                at = true;
+            } else if (c == '-' || c == '(' || c == ')' || c == '/' || c == '+') {
+                dashes++;
+            }
+            if ((c & 0xc0) != 0x80)
+                sh.nonspace++;
+            p++;
+        }
+        if (p - w == 1 && (*w == '/' || *w == '>'))
+            sh.seps++; /* " / " and " > " between menu entries and breadcrumbs */
+        sh.letters += letters_in;
+        sh.words++;
+        if (digits_in && !letters_in)
+            sh.numbers++;
+        if (digits_in >= 7 && !letters_in && dashes)
+            sh.phones++;
+        if (at && letters_in >= 4 && memchr(w, '.', (size_t)(p - w)))
+            sh.email = true;
+    }
+    return sh;
+}
+
+/*
+ * How much a long line fails to read as prose: 0 for prose, else a penalty the caller turns
+ * the line's weight negative with. A menu is separators; a tag cloud or a flattened
+ * navigation is long with almost no punctuation; a table row is mostly numbers; a contact
+ * block is an e-mail address or phone numbers.
+ */
+static bool not_prose(const shape *sh)
+{
+    if (sh->seps >= 3 && sh->seps * 12 >= sh->words)
+        return true;
+    if (sh->nonspace >= 150 && sh->punct * 300 < sh->nonspace)
+        return true;
+    if (sh->nonspace >= 40 && sh->letters * 10 < sh->nonspace * 6)
+        return true;
+    if (sh->words >= 12 && sh->numbers * 100 > sh->words * 40)
+        return true;
+    return sh->phones >= 2 || (sh->email && sh->phones >= 1);
+}
+
+/*
+ * The strong end markers: a line that is nothing but the heading of what follows a story —
+ * comments, related links, recommendations, share bars, sign-up boxes ("Comments",
+ * "34 Comments", "Leave a Reply", "Related Articles", "More from Reuters", "Share this:",
+ * "댓글 3", "관련기사"). Only the heading alone counts: "Related: a headline" is a link inside a
+ * story. Comment threads are known by their own shape too: "12 responses to “…”",
+ * "3 thoughts on “…”", "jdoe says:".
+ */
+static const char *const thread_headings[] = {
+    "comments",
+    "comment",
+    "leave a reply",
+    "leave a comment",
+    "add a comment",
+    "post a comment",
+    "join the discussion",
+    "join the conversation",
+    "discussion",
+    "responses",
+    "reader comments",
+    "top comments",
+    "top rated comments",
+    "view comments",
+    "show comments",
+    "load comments",
+    "댓글",
+};
+
+static const char *const end_headings[] = {
+    "related",
+    "related articles",
+    "related stories",
+    "related posts",
+    "related content",
+    "related news",
+    "related coverage",
+    "related topics",
+    "recommended",
+    "recommended for you",
+    "recommended stories",
+    "recommended articles",
+    "you may also like",
+    "you might also like",
+    "read next",
+    "up next",
+    "share this",
+    "share this article",
+    "share this story",
+    "share this post",
+    "share on",
+    "share",
+    "sign up",
+    "subscribe",
+    "more stories",
+    "most popular",
+    "most read",
+    "trending",
+    "trending now",
+    "popular posts",
+    "about the author",
+    "관련기사",
+    "관련 기사",
+    "많이 본 뉴스",
+    "많이본 뉴스",
+    "많이본뉴스",
+    "추천뉴스",
+    "추천 뉴스",
+    "구독",
+    "공유하기",
+    "기자의 다른 기사",
+};
+
+enum { END_NONE, END_BLOCK, END_THREAD };
+
+static int end_marker(const char *s, size_t chars)
+{
+    if (chars > 200)
+        return END_NONE;
+    char buf[1024];
+    size_t n = strlen(s);
+    if (n >= sizeof(buf))
+        return END_NONE;
+    /* Lower-cased, a leading count ("34 Comments") and trailing counts, colons, arrows and
+     * brackets ("Comments (12)", "댓글 3", "Share this:") set aside. */
+    const char *p = s;
+    while (is_digit(*p) || *p == ' ' || *p == '[' || *p == '(' || *p == ',')
+        p++;
+    size_t m = 0;
+    for (; *p; p++)
+        buf[m++] = (char)tolower((unsigned char)*p);
+    buf[m] = '\0';
+    while (m && (strchr(" :()[],0123456789>|-", buf[m - 1]) || (unsigned char)buf[m - 1] >= 0x80)) {
+        if ((unsigned char)buf[m - 1] >= 0x80) {
+            /* keep letters outside ASCII; drop only » › … */
+            if (ends(buf, m, "\xc2\xbb") || ends(buf, m, "\xe2\x80\xba") ||
+                ends(buf, m, "\xe2\x80\xa6"))
+                m -= ends(buf, m, "\xc2\xbb") ? 2 : 3;
+            else
+                break;
+        } else {
+            m--;
+        }
+        buf[m] = '\0';
+    }
+    if (!m)
+        return END_NONE;
+    for (size_t i = 0; chars <= 60 && i < sizeof(thread_headings) / sizeof(thread_headings[0]); i++)
+        if (strcmp(buf, thread_headings[i]) == 0)
+            return END_THREAD;
+    for (size_t i = 0; chars <= 60 && i < sizeof(end_headings) / sizeof(end_headings[0]); i++)
+        if (strcmp(buf, end_headings[i]) == 0)
+            return END_BLOCK;
+    if (starts(buf, "more from ") && chars <= 40)
+        return END_BLOCK;
+    /* "12 responses to “…”", "3 thoughts on “…”", "one comment on …" */
+    if (is_digit(s[0]) || starts(buf, "one ")) {
+        static const char *const thread[] = {"responses to ", "response to ", "thoughts on ",
+                                             "comments on ",  "comment on ",  "replies to ",
+                                             "reply to "};
+        for (size_t i = 0; i < sizeof(thread) / sizeof(thread[0]); i++)
+            if (strstr(buf, thread[i]))
+                return END_THREAD;
+    }
+    /* "jdoe says:", "1. Jane Roe says:" */
+    return ends(buf, m, " says") && chars <= 40 && strchr(s, ':') ? END_THREAD : END_NONE;
 }
 
 /* ---- The scan --------------------------------------------------------------------------- */
@@ -470,12 +936,130 @@ static long line_weight(const bl_line *line, const tline *t)
     /* A bullet must be long to count: menus are bullets, story points are sentences. */
     if (line->bullet || list_marker(t->text))
         return units > 120 && sentence_end(t->text, t->len) ? units - 90 : -(units / 2 + 20);
-    if (is_end_line(t->text, t->chars) || is_noise_line(t->text, t->chars))
+    if (is_end_line(t->text, t->chars) || is_noise_line(t->text, t->chars) ||
+        is_legal_line(t->text))
         return -40;
     long w = units - 45;
     if (sentence_end(t->text, t->len))
         w += 25;
+    if (w > 0) {
+        shape sh = shape_of(t->text);
+        if (not_prose(&sh))
+            return -(10 + units / 8);
+    }
     return w;
+}
+
+static bool title_like(const bl_line *line, const tline *l)
+{
+    return !l->blank && !l->drop && l->chars >= 20 && l->chars <= 200 && !line->href &&
+           !line->bullet && !list_marker(l->text) && !sentence_end(l->text, l->len) &&
+           !is_date_line(l->text, l->chars) && !is_byline(l->text, l->chars);
+}
+
+/*
+ * A story's header inside the run: a title, then (within three lines) a date or byline line,
+ * then a paragraph within four lines. When the run opens with teasers and menus that outweigh
+ * a short story, the story starts after that header, which is read from the title down
+ * (*header is the title's line). The lines cut must look like a page, not a
+ * story: at least three that weigh against, and no fewer than those that weigh for.
+ */
+static size_t header_start(const bl_doc *doc, const tline *t, size_t start, size_t stop,
+                           size_t *header)
+{
+    *header = 0;
+    for (size_t i = start + 1; i < stop; i++) {
+        if (t[i].blank || t[i].drop ||
+            !(is_date_line(t[i].text, t[i].chars) || is_byline(t[i].text, t[i].chars)))
+            continue;
+        size_t title = SIZE_MAX;
+        for (size_t j = i, seen = 0; j-- > start && seen < 3;) {
+            if (t[j].blank)
+                continue;
+            seen++;
+            if (title_like(bl_at(doc, j), &t[j])) {
+                title = j;
+                break;
+            }
+        }
+        if (title == SIZE_MAX || title <= start)
+            continue;
+        /* A story follows: a paragraph within four lines, and two paragraphs and 200
+         * characters before the next date or byline line (a list of teasers has one under
+         * each headline). */
+        bool paragraph = false;
+        size_t paragraphs = 0, chars = 0;
+        for (size_t j = i + 1, seen = 0; j < stop; j++) {
+            if (t[j].blank || t[j].drop)
+                continue;
+            seen++;
+            bool p = t[j].weight > 0 && sentence_end(t[j].text, t[j].len);
+            if (!paragraph && !p && seen >= 4)
+                break;
+            if (p) {
+                paragraph = true;
+                paragraphs++;
+                chars += t[j].chars;
+            } else if (is_date_line(t[j].text, t[j].chars) || is_byline(t[j].text, t[j].chars)) {
+                break;
+            }
+        }
+        if (!paragraph || paragraphs < 2 || chars < 200)
+            continue;
+        size_t against = 0, story = 0;
+        for (size_t j = start; j < title; j++) {
+            if (t[j].blank)
+                continue;
+            if (t[j].weight > 0)
+                story++;
+            else
+                against++;
+        }
+        if (against < 3 || against < story)
+            return start;
+        *header = title;
+        return i + 1;
+    }
+    return start;
+}
+
+/*
+ * After the story, a date line ends it when it is "First published …", or when it heads a
+ * list of teasers: another date line follows with at most one paragraph between (a headline,
+ * its author, a date and a sentence, over and over — a live blog's entries hold more). The
+ * cut goes back over the teaser's headline and author above the date. SIZE_MAX when the
+ * story goes on.
+ */
+static size_t teaser_list(const bl_doc *doc, const tline *t, size_t i, size_t stop)
+{
+    if (strncasecmp(t[i].text, "first published", 15) != 0) {
+        size_t paragraphs = 0, seen = 0;
+        bool again = false;
+        for (size_t j = i + 1; j < stop && seen < 8 && !again; j++) {
+            if (t[j].blank || t[j].drop)
+                continue;
+            seen++;
+            if (is_date_line(t[j].text, t[j].chars))
+                again = true;
+            else if (t[j].weight > 0 && ++paragraphs > 1)
+                break;
+        }
+        if (!again || paragraphs > 1)
+            return SIZE_MAX;
+    }
+    size_t cut = i;
+    for (size_t j = i, seen = 0; j-- > 0 && seen < 2;) {
+        if (t[j].blank)
+            continue;
+        seen++;
+        const bl_line *line = bl_at(doc, j);
+        if (t[j].weight > 0 && !line->bullet && !list_marker(t[j].text))
+            break;
+        if (t[j].chars > 200 || sentence_end(t[j].text, t[j].len))
+            break;
+        cut = j;
+    }
+    return cut;
 }
 
 static char *dup_or_null(const char *s)
@@ -539,22 +1123,88 @@ int gx_from_lines(const bl_doc *doc, gx_article **out, char *err, size_t errlen)
     if (best > 0) {
         /* The body ends at the first end block inside the run that comes after most of the
          * story: an end phrase above the story (a share bar, a "sign up" prompt) is noise. */
-        size_t story = 0, total = 0;
+        size_t story = 0, total = 0, paragraphs = 0;
         for (size_t i = start; i < stop; i++)
             if (!t[i].blank && !t[i].drop && t[i].weight > 0)
                 total += t[i].chars;
         for (size_t i = start; i < stop; i++) {
             if (t[i].blank)
                 continue;
-            if (story >= 100 && story * 2 >= total && is_end_line(t[i].text, t[i].chars)) {
+            /* A strong end marker ends the story wherever it stands after a paragraph or two:
+             * the comment thread under a short story can be longer than the story. */
+            bool enough = story >= 200 && paragraphs >= 2;
+            int marker = enough ? end_marker(t[i].text, t[i].chars) : END_NONE;
+            if (enough && !t[i].drop && is_legal_line(t[i].text))
+                marker = END_THREAD; /* the notice closes the story; what follows is the page */
+            if (marker == END_THREAD) {
                 stop = i;
                 break;
             }
-            if (!t[i].drop && t[i].weight > 0)
+
+            if (!t[i].drop && story >= 100 && story * 2 >= total &&
+                is_end_line(t[i].text, t[i].chars)) {
+                stop = i;
+                break;
+            }
+            /* A related or sign-up box can also stand between two paragraphs: it ends the
+             * story only when no paragraph follows within the next lines. */
+            if (marker == END_BLOCK) {
+                bool resumes = false;
+                for (size_t j = i + 1, seen = 0; j < stop && seen < 10 && !resumes; j++) {
+                    if (t[j].blank)
+                        continue;
+                    seen++;
+                    resumes = t[j].weight > 0 && !bl_at(doc, j)->bullet && !list_marker(t[j].text);
+                }
+                if (!resumes) {
+                    stop = i;
+                    break;
+                }
+                /* The box goes: its heading and its links up to the next paragraph. */
+                t[i].drop = true;
+                for (size_t j = i + 1; j < stop && t[j].weight <= 0; j++)
+                    if (bl_at(doc, j)->bullet || bl_at(doc, j)->href || list_marker(t[j].text))
+                        t[j].drop = true;
+            }
+            if (!t[i].drop && t[i].weight > 0) {
                 story += t[i].chars;
+                paragraphs++;
+            }
+        }
+        /* A story does not end in a share bar or a box heading: what trails the last
+         * paragraph of that kind goes. */
+        while (stop > start) {
+            const tline *l = &t[stop - 1];
+            const bl_line *line = bl_at(doc, stop - 1);
+            if (!l->blank && !l->drop &&
+                (l->weight > 0 ||
+                 !(line->bullet || line->href || list_marker(l->text) ||
+                   end_marker(l->text, l->chars) != END_NONE || is_end_line(l->text, l->chars) ||
+                   is_noise_line(l->text, l->chars))))
+                break;
+            stop--;
+        }
+        size_t header = 0;
+        start = header_start(doc, t, start, stop, &header);
+        /* A list of teasers after the story (known by their dates) ends it. */
+        story = paragraphs = 0;
+        for (size_t i = start; i < stop; i++) {
+            if (t[i].blank || t[i].drop)
+                continue;
+            if (story >= 200 && paragraphs >= 2 && is_date_line(t[i].text, t[i].chars)) {
+                size_t cut = teaser_list(doc, t, i, stop);
+                if (cut != SIZE_MAX) {
+                    stop = cut;
+                    break;
+                }
+            }
+            if (t[i].weight > 0) {
+                story += t[i].chars;
+                paragraphs++;
+            }
         }
         /* Above the run: title, deck, dates and byline, read upward from the body. */
-        size_t header_from = start > 12 ? start - 12 : 0;
+        size_t header_from = header ? header : start > 12 ? start - 12 : 0;
         for (size_t i = start; i-- > header_from;) {
             if (t[i].blank || t[i].drop)
                 continue;
@@ -563,7 +1213,15 @@ int gx_from_lines(const bl_doc *doc, gx_article **out, char *err, size_t errlen)
                 is_noise_line(t[i].text, t[i].chars))
                 continue;
             if (is_date_line(t[i].text, t[i].chars)) {
-                if (!a->published) {
+                char iso[40];
+                if (!a->byline && posted_by(t[i].text) &&
+                    !(a->byline = byline_before_date(t[i].text)))
+                    goto nomem;
+                if (!a->published && !date_in(t[i].text) &&
+                    english_date(t[i].text, iso, sizeof(iso))) {
+                    if (!(a->published = strdup(iso)))
+                        goto nomem;
+                } else if (!a->published && date_in(t[i].text)) {
                     /* The date and a time right after it: "2025.03.14 09:12 | 수정 ..." */
                     const char *d = date_in(t[i].text);
                     size_t dl = strspn(d, "0123456789-./");

@@ -5,7 +5,10 @@
  * metadata; text renderings of a news agency article (dateline, deck, AI
  * summary box, a photo caption that opens with the agency tag, subscription
  * and app prompts), an AMP page, a portal copy with the portal's own menus, a
- * print copy, and a rendering that starts in the middle of the story.
+ * print copy, a rendering that starts in the middle of the story, and English
+ * renderings with a comment thread longer than the story, long boilerplate
+ * lines (contact block, tag cloud, menu, teasers) and a related box between
+ * paragraphs above a copyright notice.
  *
  * Fixtures are found next to this file (its __FILE__ path), or under
  * STORYD_SOURCE_DIR when that is set.
@@ -335,6 +338,94 @@ static void text_mid_article(void **state)
     gx_article_free(a);
 }
 
+/* A comment thread longer than the story ends it at its heading ("12 responses to", "says:"). */
+static void text_comment_thread(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("thread.txt");
+    assert_starts(a->body, "Harbor City coach Lena Ortiz said");
+    assert_has(a->body, "that is on me.");
+    static const char *const noise[] = {
+        "Share this", "responses", "says:", "bluefan42", "neutral zone", "goalie"};
+    for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+        assert_lacks(a->body, noise[i]);
+    gx_article_free(a);
+}
+
+/*
+ * Long lines that are not prose lose to a short story: a contact block (e-mail, phone
+ * numbers), a tag cloud without punctuation, a "|" menu, teasers cut off with "...".
+ */
+static void text_long_boilerplate(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("boilerplate.txt");
+    assert_starts(a->body, "A water main broke under Elm Street");
+    assert_has(a->body, "public works department said.");
+    static const char *const noise[] = {"Customer Service", "service@",       "infrastructure",
+                                        "Obituaries",       "library branch", "four-day week"};
+    for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+        assert_lacks(a->body, noise[i]);
+    gx_article_free(a);
+}
+
+/*
+ * A "Related" box between paragraphs does not end the story; a copyright notice does, and the
+ * teasers under it stay out. A photo credit ("© Jane Photographer") is no notice.
+ */
+static void text_related_box_and_notice(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("related.txt");
+    assert_starts(a->body, "A team of biologists");
+    assert_has(a->body, "whenever it was wet.");
+    assert_has(a->body, "travel farther than adults.");
+    static const char *const noise[] = {"beetles", "cave fish", "Example Science Media",
+                                        "cattle",  "bicycle",   "2H ago"};
+    for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+        assert_lacks(a->body, noise[i]);
+    gx_article_free(a);
+}
+
+/*
+ * Teasers and menus above a short story outweigh it; the story's header — a title, then an
+ * English date and byline line — starts it. The date becomes `published` with its zone and
+ * "Posted by … on …" the byline.
+ */
+static void text_teasers_above(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("teasers_above.txt");
+    assert_starts(a->body, "HARBOR CITY");
+    assert_has(a->body, "painted lanes.");
+    assert_lacks(a->body, "Bakery");
+    assert_lacks(a->body, "Library");
+    assert_lacks(a->body, "Posted by");
+    assert_string_equal(a->title, "City Council Approves New Bicycle Lanes On Harbor Road");
+    assert_string_equal(a->published, "2019-11-19T10:30:00-05:00");
+    assert_string_equal(a->author, "Jane Roe");
+    gx_article_free(a);
+}
+
+/*
+ * A list of teasers after the story — headline, author, date and a sentence, over and over,
+ * with no heading before it — ends the story at the first teaser's headline.
+ */
+static void text_teaser_list(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("teaser_list.txt");
+    assert_starts(a->body, "Post offices in small towns");
+    assert_has(a->body, "say so plainly.");
+    static const char *const noise[] = {"school lunches", "Alex Columnist", "stadium", "Libraries",
+                                        "November 20"};
+    for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+        assert_lacks(a->body, noise[i]);
+    assert_string_equal(a->published, "2019-11-19");
+    assert_string_equal(a->author, "Sam Writer");
+    gx_article_free(a);
+}
+
 static void text_empty(void **state)
 {
     (void)state;
@@ -425,6 +516,11 @@ int main(void)
         cmocka_unit_test(text_portal_copy),
         cmocka_unit_test(text_print_copy),
         cmocka_unit_test(text_mid_article),
+        cmocka_unit_test(text_comment_thread),
+        cmocka_unit_test(text_long_boilerplate),
+        cmocka_unit_test(text_related_box_and_notice),
+        cmocka_unit_test(text_teasers_above),
+        cmocka_unit_test(text_teaser_list),
         cmocka_unit_test(text_empty),
         cmocka_unit_test(dates),
         cmocka_unit_test(extract_without_profile),
