@@ -17,16 +17,6 @@ int sd_cmd_produce(const sd_config *config, const char *topic, char **files, int
  */
 int sd_cmd_process(const sd_config *config, const char *path, bool extra_operands);
 
-/*
- * Loads every *.ini profile of the configured folder (see storyd.profile_dir),
- * sorted by file name. Returns the count (>= 0) with *profiles a new array
- * (free with sd_profiles_free), or -1 with err naming the file and line.
- */
-struct sp_profile;
-int sd_profiles_load(const sd_config *config, struct sp_profile ***profiles, char *err,
-                     size_t errlen);
-void sd_profiles_free(struct sp_profile **profiles, int count);
-
 /* `storyd lag`: per-partition high watermark against the stored offset. Returns the exit code. */
 int sd_cmd_lag(const sd_config *config, double wait_seconds);
 

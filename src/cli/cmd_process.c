@@ -23,6 +23,7 @@
 #include "common/base64.h"
 #include "common/log.h"
 #include "core/extract.h"
+#include "daemon/profile_files.h"
 #include "dedup/engine.h"
 
 static json_t *string_or_null(const char *s)
@@ -133,9 +134,8 @@ static int flush_pending(pending *out, const dd_engine *dedup)
 }
 
 /* Processes one JSON line; returns the number of items, or -1 with err filled. */
-static long process_line(struct sp_profile **profiles, int n_profiles, dd_engine *dedup,
-                         pending *out, long lineno, const char *line, size_t len, char *err,
-                         size_t errlen)
+static long process_line(sp_profile **profiles, int n_profiles, dd_engine *dedup, pending *out,
+                         long lineno, const char *line, size_t len, char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *event = json_loadb(line, len, 0, &jerr);
@@ -224,7 +224,7 @@ int sd_cmd_process(const sd_config *config, const char *path, bool extra_operand
         sd_log_error("process", "one input at most (a file, or - for standard input)");
         return 2;
     }
-    struct sp_profile **profiles;
+    sp_profile **profiles;
     char err[1024];
     int n_profiles = sd_profiles_load(config, &profiles, err, sizeof(err));
     if (n_profiles < 0) {

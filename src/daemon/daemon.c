@@ -10,6 +10,7 @@
 #include "daemon/batch.h"
 #include "daemon/kafka_in.h"
 #include "daemon/pg_conn.h"
+#include "daemon/profile_files.h"
 #include "db/migrate.h"
 
 #define ERRLEN 1024
@@ -28,7 +29,11 @@ typedef struct sd_daemon {
     const sd_config *config; /* borrowed */
     pgc_conn *pg;
     ki_consumer *kafka;
-    uv_signal_t sigterm, sigint;
+    uv_signal_t sigterm, sigint, sighup;
+
+    /* Site profiles, loaded at start and again on SIGHUP; the extraction of issue 6 uses them. */
+    sp_profile **profiles;
+    int n_profiles;
     uv_timer_t batch_timer;    /* flushes a batch whose first event waited max_wait_ms */
     uv_timer_t shutdown_timer; /* bounds how long SIGTERM waits */
     uv_idle_t finisher;        /* tears down outside of library callbacks */
@@ -451,6 +456,7 @@ static void on_finisher(uv_idle_t *idle)
     }
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->batch_timer, NULL);
     uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
     uv_close((uv_handle_t *)&d->finisher, NULL);
@@ -492,6 +498,37 @@ static void on_signal(uv_signal_t *handle, int signum)
                    (uint64_t)d->config->shutdown_timeout_ms, 0);
     maybe_flush(d, true);
     maybe_finish(d);
+}
+
+/* Logs what a set of profiles is: "dspdaily.com 2026.11.28-1, ...". */
+static void log_profiles(const sd_daemon *d, const char *verb)
+{
+    char list[512] = "";
+    size_t used = 0;
+    for (int i = 0; i < d->n_profiles && used < sizeof(list) - 1; i++)
+        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s %s", i ? ", " : "",
+                                 d->profiles[i]->name, d->profiles[i]->version);
+    sd_log_notice("storyd", "%s %d site profile(s) from %s: %s", verb, d->n_profiles,
+                  sd_profiles_dir(d->config), d->n_profiles ? list : "none");
+}
+
+/* SIGHUP: load the profiles again; a broken set is reported and the running one kept. */
+static void on_sighup(uv_signal_t *handle, int signum)
+{
+    (void)signum;
+    sd_daemon *d = handle->data;
+    sp_profile **profiles;
+    char err[1024];
+    int n = sd_profiles_load(d->config, &profiles, err, sizeof(err));
+    if (n < 0) {
+        sd_log_error("storyd", "SIGHUP: site profiles not reloaded, keeping the running ones: %s",
+                     err);
+        return;
+    }
+    sd_profiles_free(d->profiles, d->n_profiles);
+    d->profiles = profiles;
+    d->n_profiles = n;
+    log_profiles(d, "SIGHUP: reloaded");
 }
 
 static void start_kafka(sd_daemon *d)
@@ -587,18 +624,31 @@ int sd_daemon_run(const sd_config *config)
     }
     uv_signal_init(&d->loop, &d->sigterm);
     uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sighup);
     uv_timer_init(&d->loop, &d->batch_timer);
     uv_timer_init(&d->loop, &d->shutdown_timer);
     uv_idle_init(&d->loop, &d->finisher);
-    d->sigterm.data = d->sigint.data = d->batch_timer.data = d->shutdown_timer.data =
-        d->finisher.data = d;
+    d->sigterm.data = d->sigint.data = d->sighup.data = d->batch_timer.data =
+        d->shutdown_timer.data = d->finisher.data = d;
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
     uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
     /* A closed PostgreSQL socket must be an error return, not a process-killing signal. */
     signal(SIGPIPE, SIG_IGN);
 
+    char err[1024];
+    d->n_profiles = sd_profiles_load(config, &d->profiles, err, sizeof(err));
+    if (d->n_profiles < 0) {
+        d->n_profiles = 0;
+        fail(d, err);
+    } else {
+        log_profiles(d, "loaded");
+    }
+
     d->pg = pgc_new(&d->loop, config);
-    if (!d->pg || pgc_connect(d->pg, on_pg_connected, d) != 0)
+    if (d->finished) {
+        /* The profiles failed: nothing to connect. */
+    } else if (!d->pg || pgc_connect(d->pg, on_pg_connected, d) != 0)
         fail(d, "cannot start connecting to PostgreSQL (check the [postgres] keys)");
 
     uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -608,6 +658,7 @@ int sd_daemon_run(const sd_config *config)
         sd_log_warning("storyd", "the loop still had open handles at exit");
 
     int code = d->exit_code;
+    sd_profiles_free(d->profiles, d->n_profiles);
     if (d->assigning)
         rd_kafka_topic_partition_list_destroy(d->assigning);
     if (d->revoking)

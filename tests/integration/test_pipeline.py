@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import sys
 import unittest
 
@@ -65,6 +66,40 @@ class Pipeline(harness.StorydTestCase):
         self.assertIn("no stored offset, starting at the beginning", daemon.text())
         self.assertIn("stopped: 0 events", daemon.text())
 
+
+    def test_sighup_reloads_profiles_and_keeps_them_when_broken(self):
+        folder = os.path.join(self.tmp.name, "profiles")
+        os.makedirs(folder)
+        with open(os.path.join(harness.ROOT, "profiles", "dspdaily.com.ini"), encoding="utf-8") as f:
+            source = f.read()
+        path = os.path.join(folder, "dspdaily.com.ini")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(source)
+        daemon = self.start_daemon(self.write_config(**{"storyd.profile_dir": folder}))
+        daemon.wait_for_log(r"loaded 1 site profile\(s\) from %s: dspdaily\.com " % re.escape(folder))
+        daemon.wait_for_log(r"assigned 3 partition")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(re.sub(r"(?m)^version = .*$", "version = test-2", source))
+        daemon.proc.send_signal(signal.SIGHUP)
+        daemon.wait_for_log(r"SIGHUP: reloaded 1 site profile\(s\) .*dspdaily\.com test-2")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(source + "\n[blocks]\nno_such_key = 1\n")
+        daemon.proc.send_signal(signal.SIGHUP)
+        match = daemon.wait_for_log(r"site profiles not reloaded, keeping the running ones: (\S+):(\d+): "
+                                    r"unknown key 'no_such_key' in \[blocks\]")
+        self.assertEqual(match.group(1), path)
+        self.assertEqual(int(match.group(2)), source.count("\n") + 3)
+        self.assertIsNone(daemon.proc.poll(), "a broken profile must not stop the daemon")
+        self.assertEqual(daemon.stop(), 0, daemon.text())
+
+    def test_broken_profile_at_start_is_a_clear_error(self):
+        folder = os.path.join(self.tmp.name, "profiles")
+        os.makedirs(folder)
+        with open(os.path.join(folder, "bad.ini"), "w", encoding="utf-8") as f:
+            f.write("[profile]\nname = bad\n")
+        daemon = self.start_daemon(self.write_config(**{"storyd.profile_dir": folder}))
+        self.assertEqual(daemon.wait(30), 1)
+        self.assertIn("bad.ini: [profile] needs name and version", daemon.text())
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

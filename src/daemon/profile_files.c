@@ -10,13 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/cli.h"
-#include "core/profile.h"
+#include "daemon/profile_files.h"
 
 /* Profiles are small; a larger file is a mistake. */
 #define MAX_PROFILE_BYTES (1024 * 1024)
 
-static const char *profile_dir(const sd_config *config)
+const char *sd_profiles_dir(const sd_config *config)
 {
     if (config->profile_dir && config->profile_dir[0])
         return config->profile_dir;
@@ -31,7 +30,7 @@ static int by_name(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static struct sp_profile *load_one(const char *path, char *err, size_t errlen)
+static sp_profile *load_one(const char *path, char *err, size_t errlen)
 {
     FILE *file = fopen(path, "r");
     if (!file) {
@@ -47,15 +46,14 @@ static struct sp_profile *load_one(const char *path, char *err, size_t errlen)
         free(text);
         return NULL;
     }
-    struct sp_profile *profile = sp_profile_parse(text, len, path, err, errlen);
+    sp_profile *profile = sp_profile_parse(text, len, path, err, errlen);
     free(text);
     return profile;
 }
 
-int sd_profiles_load(const sd_config *config, struct sp_profile ***profiles, char *err,
-                     size_t errlen)
+int sd_profiles_load(const sd_config *config, sp_profile ***profiles, char *err, size_t errlen)
 {
-    const char *dir = profile_dir(config);
+    const char *dir = sd_profiles_dir(config);
     *profiles = NULL;
     err[0] = '\0';
     DIR *d = opendir(dir);
@@ -80,7 +78,7 @@ int sd_profiles_load(const sd_config *config, struct sp_profile ***profiles, cha
         count++;
     }
     qsort(names, count, sizeof(char *), by_name);
-    *profiles = calloc(count ? count : 1, sizeof(struct sp_profile *));
+    *profiles = calloc(count ? count : 1, sizeof(sp_profile *));
     if (!*profiles)
         goto done;
     for (size_t i = 0; i < count; i++) {
@@ -104,7 +102,7 @@ done:
     return rc;
 }
 
-void sd_profiles_free(struct sp_profile **profiles, int count)
+void sd_profiles_free(sp_profile **profiles, int count)
 {
     if (!profiles)
         return;
