@@ -290,6 +290,22 @@ static bool is_digit(char c)
     return c >= '0' && c <= '9';
 }
 
+/*
+ * A cookie notice of any length ("This website uses cookies to improve your experience ...",
+ * a consent dialog's "Necessary cookies are absolutely essential ..."): the site speaking of
+ * its own cookies, not a story about them.
+ */
+static bool is_cookie_line(const char *s)
+{
+    static const char *const cookie[] = {
+        "website uses cookies", "site uses cookies",  "we use cookies",    "uses cookies to",
+        "use of cookies",       "cookie policy",      "cookie settings",   "accept cookies",
+        "accept all cookies",   "necessary cookies",  "cookies policy",    "cookie preferences",
+        "cookie consent",       "consent to cookies", "analytics cookies", "these cookies",
+    };
+    return strcasestr(s, "cookie") && has_any(s, cookie, sizeof(cookie) / sizeof(cookie[0]));
+}
+
 /* A copyright or legal notice of any length: "© 2025 Example Media. All rights reserved. ..." */
 static bool is_legal_line(const char *s)
 {
@@ -697,6 +713,17 @@ static size_t list_marker(const char *s)
     return n && s[n] == '.' && s[n + 1] == ' ' ? n + 2 : 0;
 }
 
+/* A list item as text renderers draw it: a bullet, "12. " or "12) ". */
+static bool is_item(const bl_line *line, const char *s)
+{
+    if (line->bullet || list_marker(s))
+        return true;
+    size_t n = 0;
+    while (n < 3 && is_digit(s[n]))
+        n++;
+    return n && s[n] == ')' && s[n + 1] == ' ';
+}
+
 /* ---- Sentence-ness ---------------------------------------------------------------------- */
 
 /*
@@ -860,6 +887,34 @@ static const char *const end_headings[] = {
     "구독",
     "공유하기",
     "기자의 다른 기사",
+    /* The same boxes in other languages. */
+    "você pode gostar",
+    "voce pode gostar",
+    "leia também",
+    "leia mais",
+    "veja também",
+    "lesen sie auch",
+    "mehr zum thema",
+    "das könnte sie auch interessieren",
+    "lire aussi",
+    "à lire aussi",
+    "\xc3\x80 lire aussi", /* À */
+    "sur le même sujet",
+    "vous aimerez aussi",
+    "te puede interesar",
+    "también te puede interesar",
+    "lee también",
+    "noticias relacionadas",
+    "leggi anche",
+    "potrebbe interessarti",
+    "articoli correlati",
+    "関連記事",
+    "おすすめ記事",
+    "相关阅读",
+    "相关文章",
+    "推荐阅读",
+    "相關閱讀",
+    "相關文章",
 };
 
 enum { END_NONE, END_BLOCK, END_THREAD };
@@ -881,7 +936,8 @@ static int end_marker(const char *s, size_t chars)
     for (; *p; p++)
         buf[m++] = (char)tolower((unsigned char)*p);
     buf[m] = '\0';
-    while (m && (strchr(" :()[],0123456789>|-", buf[m - 1]) || (unsigned char)buf[m - 1] >= 0x80)) {
+    while (m &&
+           (strchr(" .:()[],0123456789>|-", buf[m - 1]) || (unsigned char)buf[m - 1] >= 0x80)) {
         if ((unsigned char)buf[m - 1] >= 0x80) {
             /* keep letters outside ASCII; drop only » › … */
             if (ends(buf, m, "\xc2\xbb") || ends(buf, m, "\xe2\x80\xba") ||
@@ -937,7 +993,7 @@ static long line_weight(const bl_line *line, const tline *t)
     if (line->bullet || list_marker(t->text))
         return units > 120 && sentence_end(t->text, t->len) ? units - 90 : -(units / 2 + 20);
     if (is_end_line(t->text, t->chars) || is_noise_line(t->text, t->chars) ||
-        is_legal_line(t->text))
+        is_legal_line(t->text) || is_cookie_line(t->text))
         return -40;
     long w = units - 45;
     if (sentence_end(t->text, t->len))
@@ -975,6 +1031,12 @@ static size_t header_start(const bl_doc *doc, const tline *t, size_t start, size
         size_t title = SIZE_MAX;
         for (size_t j = i, seen = 0; j-- > start && seen < 3;) {
             if (t[j].blank)
+                continue;
+            /* A share bar between title and byline ("* Facebook", "* Print") is not counted. */
+            const bl_line *sl = bl_at(doc, j);
+            if (t[j].chars <= 20 && (sl->bullet || sl->href || list_marker(t[j].text) ||
+                                     is_noise_line(t[j].text, t[j].chars) ||
+                                     end_marker(t[j].text, t[j].chars) != END_NONE))
                 continue;
             seen++;
             if (title_like(bl_at(doc, j), &t[j])) {
@@ -1060,6 +1122,114 @@ static size_t teaser_list(const bl_doc *doc, const tline *t, size_t i, size_t st
         cut = j;
     }
     return cut;
+}
+
+/*
+ * A list the story announces: a line ending in ":" ("Here are the deals:", "Dare to Play 3:"),
+ * the run's last line or one of the two short lines after it, with a list item within the next
+ * two lines. The list goes with the story up to its last item: bullets and numbered items
+ * ("1. ", "1) "), and the short lines between them (a product's name, its price, its shop
+ * link) when another item follows within six lines. A paragraph, an end marker, a copyright
+ * or cookie notice ends it. Items of a word or two (a share bar's "* Facebook") are not a
+ * story's list. Returns the new end of the run.
+ */
+static bool announces(const tline *l)
+{
+    /* "Related coverage:", "See also:", "Follow us on:" head a box, not the story's list. */
+    static const char *const boxes[] = {"related",  "see also", "read ",       "more ",
+                                        "also ",    "follow",   "recommended", "popular",
+                                        "trending", "you may",  "you might",   "share"};
+    for (size_t i = 0; i < sizeof(boxes) / sizeof(boxes[0]); i++)
+        if (strncasecmp(l->text, boxes[i], strlen(boxes[i])) == 0)
+            return false;
+    size_t m = l->len;
+    while (m && l->text[m - 1] == ' ')
+        m--;
+    return !l->blank && !l->drop && m && l->text[m - 1] == ':' && l->chars <= 600 &&
+           end_marker(l->text, l->chars) == END_NONE && !is_end_line(l->text, l->chars) &&
+           !is_noise_line(l->text, l->chars);
+}
+
+static bool ends_list(const tline *l)
+{
+    return end_marker(l->text, l->chars) != END_NONE || is_end_line(l->text, l->chars) ||
+           is_legal_line(l->text) || is_cookie_line(l->text) || (l->weight > 0 && l->chars > 80);
+}
+
+static size_t announced_list(const bl_doc *doc, const tline *t, size_t start, size_t stop, size_t n)
+{
+    /* The announcing line: the run's last line, or a short line just after the run. */
+    size_t last = stop;
+    while (last > start && t[last - 1].blank)
+        last--;
+    if (last == start)
+        return stop;
+    size_t at = SIZE_MAX, i = last - 1;
+    for (size_t seen = 0; i < n && seen < 3; i++) {
+        if (t[i].blank)
+            continue;
+        seen++;
+        if (announces(&t[i])) {
+            at = i;
+            break;
+        }
+        if (seen > 1 && (t[i].chars > 80 || bl_at(doc, i)->href ||
+                         is_item(bl_at(doc, i), t[i].text) || ends_list(&t[i])))
+            break;
+    }
+    /* Or a line inside the run with only list lines after it (the run took a few items). */
+    for (size_t k = last, seen = 0; at == SIZE_MAX && k-- > start;) {
+        if (t[k].blank)
+            continue;
+        if (announces(&t[k])) {
+            at = seen ? k : SIZE_MAX;
+            break;
+        }
+        seen++;
+        if (!is_item(bl_at(doc, k), t[k].text) && (t[k].chars > 80 || ends_list(&t[k])))
+            break;
+    }
+    if (at == SIZE_MAX)
+        return stop;
+    size_t end = stop, items = 0, item_chars = 0;
+    for (size_t j = at + 1, gap = 0; j < n; j++) {
+        if (t[j].blank)
+            continue;
+        if (is_item(bl_at(doc, j), t[j].text)) {
+            if (ends_list(&t[j]) && t[j].weight <= 0)
+                break;
+            items++;
+            item_chars += t[j].chars;
+            end = j + 1;
+            gap = 0;
+            continue;
+        }
+        if (ends_list(&t[j]) || t[j].chars > 120)
+            break;
+        /* A short line between items: kept when an item follows within six lines. */
+        if (++gap > (items ? 6u : 2u))
+            break;
+        size_t k = j + 1, seen = 0;
+        bool more = false;
+        for (; k < n && seen < 6 && !more; k++) {
+            if (t[k].blank)
+                continue;
+            seen++;
+            if (ends_list(&t[k]))
+                break;
+            more = is_item(bl_at(doc, k), t[k].text);
+        }
+        if (!more) {
+            /* The last item's own line (its shop link) stays, with no blank between. */
+            if (items && j == end && t[j].chars <= 80 && !bl_at(doc, j - 1)->bullet &&
+                t[j - 1].text[0] != '*' && t[j - 1].text[0] != '-')
+                end = j + 1;
+            break;
+        }
+    }
+    if (items < 2 || item_chars < items * 20 || end <= stop)
+        return stop;
+    return end;
 }
 
 static char *dup_or_null(const char *s)
@@ -1149,12 +1319,18 @@ int gx_from_lines(const bl_doc *doc, gx_article **out, char *err, size_t errlen)
             /* A related or sign-up box can also stand between two paragraphs: it ends the
              * story only when no paragraph follows within the next lines. */
             if (marker == END_BLOCK) {
-                bool resumes = false;
-                for (size_t j = i + 1, seen = 0; j < stop && seen < 10 && !resumes; j++) {
+                bool resumes = false, teasers = false;
+                for (size_t j = i + 1, seen = 0; j < stop && seen < 10 && !resumes && !teasers;
+                     j++) {
                     if (t[j].blank)
                         continue;
                     seen++;
-                    resumes = t[j].weight > 0 && !bl_at(doc, j)->bullet && !list_marker(t[j].text);
+                    /* A long line cut short ("…") is one of the box's teasers: a box of
+                     * excerpts is what follows a story, not a box inside it. */
+                    teasers = t[j].chars >= 80 && (ends(t[j].text, t[j].len, "...") ||
+                                                   ends(t[j].text, t[j].len, "\xe2\x80\xa6"));
+                    resumes = !teasers && t[j].weight > 0 && !bl_at(doc, j)->bullet &&
+                              !list_marker(t[j].text);
                 }
                 if (!resumes) {
                     stop = i;
@@ -1203,6 +1379,8 @@ int gx_from_lines(const bl_doc *doc, gx_article **out, char *err, size_t errlen)
                 paragraphs++;
             }
         }
+        /* A list the story announces with a colon goes with it. */
+        stop = announced_list(doc, t, start, stop, n);
         /* Above the run: title, deck, dates and byline, read upward from the body. */
         size_t header_from = header ? header : start > 12 ? start - 12 : 0;
         for (size_t i = start; i-- > header_from;) {

@@ -426,6 +426,71 @@ static void text_teaser_list(void **state)
     gx_article_free(a);
 }
 
+/*
+ * Box headings in other languages ("Leia também", "Você pode gostar...") are box headings:
+ * one between paragraphs goes, one above the teasers under the story ends it.
+ */
+static void text_foreign_box_headings(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("foreign_box.txt");
+    assert_starts(a->body, "A padaria do bairro");
+    assert_has(a->body, "perto da esta");
+    assert_lacks(a->body, "Leia tamb");
+    assert_lacks(a->body, "gostar");
+    assert_lacks(a->body, "leitora");
+    gx_article_free(a);
+}
+
+/* A box heading followed by excerpts cut short ("…") ends the story, though a sentence follows. */
+static void text_teaser_box(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("teaser_box.txt");
+    assert_starts(a->body, "Tomatoes split");
+    assert_has(a->body, "dries out.");
+    assert_lacks(a->body, "peppers");
+    assert_lacks(a->body, "pumpkins");
+    gx_article_free(a);
+}
+
+/* A cookie notice's long sentences weigh against: the short review stays the story. */
+static void text_cookie_notice(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("cookies.txt");
+    assert_has(a->body, "clutch adjustment");
+    assert_has(a->body, "busy with the spanners.");
+    assert_lacks(a->body, "cookies");
+    gx_article_free(a);
+}
+
+/* A share bar between the title and the byline does not hide the story's header. */
+static void text_share_bar_header(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("share_bar_header.txt");
+    assert_starts(a->body, "The hardware chain reported");
+    assert_has(a->body, "kept unchanged.");
+    assert_lacks(a->body, "Quotes delayed");
+    assert_string_equal(a->title, "Hardware chain sales miss estimates, shares fall");
+    assert_string_equal(a->author, "Pat Reporter");
+    gx_article_free(a);
+}
+
+/* A list the story announces with a colon stays with it, up to its last item. */
+static void text_announced_list(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("announced_list.txt");
+    assert_has(a->body, "Here are the five they named:");
+    assert_has(a->body, "bypass secateurs");
+    assert_has(a->body, "survives a wet autumn");
+    assert_lacks(a->body, "Twitter");
+    assert_lacks(a->body, "Ten shrubs");
+    gx_article_free(a);
+}
+
 static void text_empty(void **state)
 {
     (void)state;
@@ -521,6 +586,11 @@ int main(void)
         cmocka_unit_test(text_related_box_and_notice),
         cmocka_unit_test(text_teasers_above),
         cmocka_unit_test(text_teaser_list),
+        cmocka_unit_test(text_foreign_box_headings),
+        cmocka_unit_test(text_teaser_box),
+        cmocka_unit_test(text_cookie_notice),
+        cmocka_unit_test(text_share_bar_header),
+        cmocka_unit_test(text_announced_list),
         cmocka_unit_test(text_empty),
         cmocka_unit_test(dates),
         cmocka_unit_test(extract_without_profile),
