@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include <jansson.h>
+#include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
 
 #include "core/generic_internal.h"
@@ -488,7 +489,8 @@ void gx__cap_utf8(char *s, size_t max)
  * libxml2 reads the content of <script> and <style> a character at a time, and every attribute
  * value too, and half the bytes of a page are scripts and styles. What the extractor never
  * reads is left out of the copy the parser gets: script bodies (except JSON-LD), style bodies,
- * comment text, and attributes other than those read here (class, id, itemprop, role, style,
+ * comment text (whole comments between two tags), the content of svg and math (see
+ * sl_foreign_end), and attributes other than those read here (class, id, itemprop, role, style,
  * hidden, aria-hidden, type; every attribute of meta, link and html). The copy is tokenized as
  * libxml2's HTML parser (2.9) tokenizes: start tags (a letter after '<'), attribute names and
  * values (quoted, or up to a blank or '>'), end tags up to '>', comments up to "-->", raw text
@@ -503,11 +505,15 @@ typedef struct slim {
     char *out;
     size_t n, cap;
     bool failed;
+    bool mute;      /* reading ahead: nothing is copied */
+    bool empty;     /* the last start tag read ended in "/>" */
+    size_t skip_to; /* where reading goes on after a dropped comment, when past its end */
+    size_t tag_out; /* the length of the copy after the last tag copied */
 } slim;
 
 static void sl_put(slim *w, const void *p, size_t k)
 {
-    if (w->failed)
+    if (w->failed || w->mute)
         return;
     if (w->n + k + 1 > w->cap) {
         size_t cap = w->cap * 2 > w->n + k + 1 ? w->cap * 2 : w->n + k + 1;
@@ -613,6 +619,78 @@ static size_t sl_raw_end(const slim *w, size_t at, size_t tag, size_t tag_len)
     return SIZE_MAX;
 }
 
+static size_t sl_start_tag(slim *w, size_t at);
+
+/*
+ * Where the content of an svg or math element that starts at `at` ends (its "</svg"), when
+ * the content is one the parser keeps inside the element whatever surrounds it: start and end
+ * tags that pair up exactly, with names the HTML parser does not know (so no end or start tag
+ * can close an element outside; "title" and "style" are known and harmless), comments and
+ * text. Else SIZE_MAX, and the content is copied as usual.
+ */
+static size_t sl_foreign_end(slim *w, size_t at, size_t tag, size_t tag_len)
+{
+    enum { MAX_OPEN = 32 };
+    size_t open[MAX_OPEN], open_len[MAX_OPEN], depth = 0;
+    const unsigned char *s = w->s;
+    size_t p = at, result = SIZE_MAX;
+    w->mute = true;
+    for (;;) {
+        const unsigned char *lt = memchr(s + p, '<', w->len - p);
+        if (!lt)
+            break;
+        p = (size_t)(lt - s);
+        unsigned char c = p + 1 < w->len ? s[p + 1] : 0;
+        if (c == '!') {
+            if (p + 4 > w->len || memcmp(s + p, "<!--", 4) != 0 ||
+                (p + 4 < w->len && (s[p + 4] == '>' || s[p + 4] == '-')))
+                break;
+            const unsigned char *end = memmem(s + p + 4, w->len - p - 4, "-->", 3);
+            if (!end || memmem(s + p + 4, (size_t)(end - s) - p - 4 + 2, "--!>", 4))
+                break;
+            p = (size_t)(end - s) + 3;
+            continue;
+        }
+        size_t name = p + (c == '/' ? 2 : 1), k = sl_name(w, name);
+        if (k == 0 || k >= 100)
+            break;
+        if (c == '/') {
+            const unsigned char *gt = memchr(s + name + k, '>', w->len - name - k);
+            if (!gt)
+                break;
+            if (depth == 0) {
+                if (k == tag_len &&
+                    strncasecmp((const char *)s + name, (const char *)s + tag, k) == 0)
+                    result = p;
+                break;
+            }
+            depth--;
+            if (open_len[depth] != k ||
+                strncasecmp((const char *)s + name, (const char *)s + open[depth], k) != 0)
+                break;
+            p = (size_t)(gt - s) + 1;
+            continue;
+        }
+        char lower[100];
+        for (size_t i = 0; i < k; i++)
+            lower[i] = (char)tolower(s[name + i]);
+        lower[k] = '\0';
+        bool known = htmlTagLookup((const xmlChar *)lower) != NULL;
+        if (known && strcmp(lower, "title") != 0 && strcmp(lower, "style") != 0)
+            break;
+        size_t next = sl_start_tag(w, p);
+        if (next == SIZE_MAX || depth == MAX_OPEN)
+            break;
+        if (!w->empty) {
+            open[depth] = name;
+            open_len[depth++] = k;
+        }
+        p = next;
+    }
+    w->mute = false;
+    return result;
+}
+
 /*
  * Copies the start tag at `at` (s[at] is '<', a letter follows) with the attributes kept, and
  * the raw text after a script or style tag when it is kept. Returns where reading goes on, or
@@ -628,6 +706,7 @@ static size_t sl_start_tag(slim *w, size_t at)
                     sl_is(w, tag, tag_len, "html");
     bool script = sl_is(w, tag, tag_len, "script"), style = sl_is(w, tag, tag_len, "style");
     bool ld_json = false;
+    w->empty = false;
     sl_put(w, s + at, 1 + tag_len);
     size_t p = tag + tag_len;
     for (;;) {
@@ -641,6 +720,7 @@ static size_t sl_start_tag(slim *w, size_t at)
         }
         if (s[p] == '/' && p + 1 < w->len && s[p + 1] == '>') {
             sl_put(w, "/>", 2);
+            w->empty = true;
             return p + 2; /* an empty element: no raw text follows */
         }
         size_t a = p, a_len = sl_name(w, p);
@@ -685,8 +765,14 @@ static size_t sl_start_tag(slim *w, size_t at)
             sl_put(w, s + a, p - a);
         }
     }
-    if (!script && !style)
+    if (!script && !style) {
+        if (!w->mute && (sl_is(w, tag, tag_len, "svg") || sl_is(w, tag, tag_len, "math"))) {
+            size_t end = sl_foreign_end(w, p, tag, tag_len);
+            if (end != SIZE_MAX)
+                return end; /* the content goes: the walk never enters svg or math */
+        }
         return p;
+    }
     /* Raw text: libxml2 reads an end tag first when the text starts with "</". */
     size_t end = sl_raw_end(w, p, tag, tag_len);
     if (end == SIZE_MAX || (p + 1 < w->len && s[p] == '<' && s[p + 1] == '/' && end != p))
@@ -696,6 +782,36 @@ static size_t sl_start_tag(slim *w, size_t at)
     if (script && ld_json)
         sl_put(w, s + p, end - p);
     return end;
+}
+
+/*
+ * A comment between two tags (blanks around it allowed) goes altogether: the parser skips
+ * comments when it decides whether blanks are text, and the blanks on its two sides become
+ * one run, made one blank as sl_text would. Returns false when the comment must stay (text
+ * next to it: it would join two text nodes).
+ */
+static bool sl_drop_comment(slim *w, size_t after)
+{
+    size_t n = w->n;
+    if (n && sl_blank((unsigned char)w->out[n - 1]))
+        n--;
+    if (n == 0 || n != w->tag_out)
+        return false;
+    size_t next = sl_skip_blanks(w, after);
+    if (next + 1 >= w->len || w->s[next] != '<' ||
+        !(sl_letter(w->s[next + 1]) || w->s[next + 1] == '/' || w->s[next + 1] == '!'))
+        return false;
+    if (next > after && w->n > n) { /* blanks on both sides: one run */
+        unsigned char one = (unsigned char)w->out[n];
+        for (size_t p = after; p < next; p++)
+            if (w->s[p] == '\n' || (w->s[p] == ' ' && one != '\n'))
+                one = w->s[p];
+        w->out[n] = (char)one;
+        w->n = n + 1;
+        /* The main loop copies the blanks after the comment: skip them by copying nothing. */
+        w->skip_to = next;
+    }
+    return true;
 }
 
 char *gx__slim(const char *html, size_t len, size_t *out_len)
@@ -735,7 +851,8 @@ char *gx__slim(const char *html, size_t len, size_t *out_len)
             const unsigned char *end = abrupt ? NULL : memmem(s + at + 4, len - at - 4, "-->", 3);
             if (end && !memmem(s + at + 4, (size_t)(end - s) - at - 4 + 2, "--!>", 4)) {
                 next = (size_t)(end - s) + 3;
-                sl_put(&w, "<!---->", 7);
+                if (!sl_drop_comment(&w, next))
+                    sl_put(&w, "<!---->", 7);
             }
         } else if (c == '!' && at + 9 <= len && strncasecmp(html + at + 2, "doctype", 7) == 0) {
             char quote = 0;
@@ -760,6 +877,10 @@ char *gx__slim(const char *html, size_t len, size_t *out_len)
             next = at + 1;
             sl_put(&w, "<", 1);
         }
+        if (next != SIZE_MAX && (c == '/' || sl_letter(c) || c == '!') && s[next - 1] == '>')
+            w.tag_out = w.n; /* a tag, a comment or a doctype was copied */
+        if (w.skip_to > next && next != SIZE_MAX)
+            next = w.skip_to;
         if (next == SIZE_MAX) { /* not sure: the rest goes as it is */
             sl_put(&w, s + at, len - at);
             break;

@@ -580,6 +580,26 @@ static bool is_caption(const char *s, size_t len)
         if (dots >= 2)
             return true;
     }
+    /* "... in Hanoi. Jane Roe / Reuters file", "Alex Wong | Getty Images", "(Image: © NASA)",
+     * "[File: Reuters]", "Credit: The Times": the photo agency's credit closing a caption. */
+    if (len <= 400) {
+        static const char *const credits[] = {
+            "getty images",  "/ reuters", "/reuters",     "/ ap",      "/ap photo",
+            "/ afp",         "/afp",      "shutterstock", "istock",    "(image:",
+            "(image credit", "(credit:",  "[file:",       " credit: ", "credit..."};
+        char tail[64];
+        size_t from = len > 48 ? len - 48 : 0, m = 0;
+        for (size_t i = from; i < len; i++)
+            tail[m++] = (char)tolower((unsigned char)s[i]);
+        tail[m] = '\0';
+        for (size_t i = 0; i < sizeof(credits) / sizeof(credits[0]); i++) {
+            const char *hit = strstr(tail, credits[i]);
+            /* "/ap" and "/afp" end the line or come before " file" or a photographer */
+            if (hit && (credits[i][strlen(credits[i]) - 1] != 'p' ||
+                        !isalpha((unsigned char)hit[strlen(credits[i])])))
+                return true;
+        }
+    }
     /* "ⓒ 뉴스1 홍길동 기자", "© Jane Roe A snail on a stone.": a credit, unless a notice. */
     return (starts(s, "\xe2\x93\x92") || starts(s, "\xc2\xa9")) &&
            (chars_of(s) < 40 || !is_legal_line(s));
@@ -973,6 +993,48 @@ static int end_marker(const char *s, size_t chars)
     return ends(buf, m, " says") && chars <= 40 && strchr(s, ':') ? END_THREAD : END_NONE;
 }
 
+/*
+ * An author's note under a story: "Jane Roe is a reporter at the Gazette covering ...",
+ * "Sam Writer (@sam) is a contributor at ...", "Have a tip? Jane Roe may be reached at ...",
+ * "Contact the author at ...", "Follow her on Twitter". A name, "is a"/"is an" and a
+ * writer's trade in the line's first sentence, or a way to reach the writer.
+ */
+static bool is_author_note(const char *s, size_t chars)
+{
+    if (chars > 400)
+        return false;
+    static const char *const reach[] = {"may be reached at",     "can be reached at",
+                                        "contact the author",    "email the author",
+                                        "follow her on twitter", "follow him on twitter",
+                                        "follow them on twitter"};
+    for (size_t i = 0; i < sizeof(reach) / sizeof(reach[0]); i++)
+        if (strcasestr(s, reach[i]))
+            return true;
+    if (!(*s >= 'A' && *s <= 'Z'))
+        return false;
+    const char *is = strstr(s, " is a");
+    if (!is || is - s > 60 || (is[5] != ' ' && is[5] != 'n'))
+        return false;
+    for (const char *p = s; p < is; p++)
+        if (*p == '.' && p[1] == ' ')
+            return false; /* the name is one sentence's subject, not the end of another */
+    const char *stop = strstr(is, ". ");
+    size_t span = stop ? (size_t)(stop - is) : strlen(is);
+    static const char *const trades[] = {"reporter",    "writer",     "editor",    "correspondent",
+                                         "contributor", "journalist", "columnist", "producer",
+                                         "author",      "freelance"};
+    char buf[512];
+    if (span >= sizeof(buf))
+        span = sizeof(buf) - 1;
+    for (size_t i = 0; i < span; i++)
+        buf[i] = (char)tolower((unsigned char)is[i]);
+    buf[span] = '\0';
+    for (size_t i = 0; i < sizeof(trades) / sizeof(trades[0]); i++)
+        if (strstr(buf, trades[i]))
+            return true;
+    return false;
+}
+
 /* ---- The scan --------------------------------------------------------------------------- */
 
 typedef struct tline {
@@ -1232,6 +1294,34 @@ static size_t announced_list(const bl_doc *doc, const tline *t, size_t start, si
     return end;
 }
 
+/*
+ * A header left at the top of the run: the title, the deck, a photo's caption, a sign-up
+ * prompt and then the byline ("By Jane Roe", "by Sam Writer | November 19, 2019"), within the
+ * run's first seven lines and none of them long. The story starts after the byline when two
+ * paragraphs (200+ characters) follow. Returns the new start of the run.
+ */
+static size_t lead_byline(const tline *t, size_t start, size_t stop)
+{
+    for (size_t i = start, seen = 0; i < stop && seen < 7; i++) {
+        if (t[i].blank || t[i].drop)
+            continue;
+        seen++;
+        if (is_byline(t[i].text, t[i].chars) ||
+            (posted_by(t[i].text) && t[i].chars <= 120 && !sentence_end(t[i].text, t[i].len))) {
+            size_t story = 0, paragraphs = 0;
+            for (size_t j = i + 1; j < stop; j++)
+                if (!t[j].blank && !t[j].drop && t[j].weight > 0) {
+                    story += t[j].chars;
+                    paragraphs++;
+                }
+            return story >= 200 && paragraphs >= 2 ? i + 1 : start;
+        }
+        if (t[i].chars > 300)
+            break;
+    }
+    return start;
+}
+
 static char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
@@ -1306,6 +1396,8 @@ int gx_from_lines(const bl_doc *doc, gx_article **out, char *err, size_t errlen)
             int marker = enough ? end_marker(t[i].text, t[i].chars) : END_NONE;
             if (enough && !t[i].drop && is_legal_line(t[i].text))
                 marker = END_THREAD; /* the notice closes the story; what follows is the page */
+            if (enough && !t[i].drop && is_author_note(t[i].text, t[i].chars))
+                marker = END_THREAD; /* the writer's note closes the story */
             if (marker == END_THREAD) {
                 stop = i;
                 break;
@@ -1381,6 +1473,8 @@ int gx_from_lines(const bl_doc *doc, gx_article **out, char *err, size_t errlen)
         }
         /* A list the story announces with a colon goes with it. */
         stop = announced_list(doc, t, start, stop, n);
+        if (!header)
+            start = lead_byline(t, start, stop);
         /* Above the run: title, deck, dates and byline, read upward from the body. */
         size_t header_from = header ? header : start > 12 ? start - 12 : 0;
         for (size_t i = start; i-- > header_from;) {
@@ -1435,7 +1529,7 @@ int gx_from_lines(const bl_doc *doc, gx_article **out, char *err, size_t errlen)
             if (a->title && t[i].chars > 200)
                 break;
         }
-        bool lead = true;
+        bool lead = true, crumb = false;
         for (size_t i = start; i < stop; i++) {
             if (t[i].blank || t[i].drop)
                 continue;
@@ -1461,6 +1555,22 @@ int gx_from_lines(const bl_doc *doc, gx_article **out, char *err, size_t errlen)
                 if ((a->title && strcmp(text, a->title) == 0) ||
                     (a->deck && strcmp(text, a->deck) == 0))
                     continue;
+                /* A breadcrumb glued to the title ("HomeNews Title") above the title. */
+                size_t nx = i + 1;
+                while (nx < stop && (t[nx].blank || t[nx].drop))
+                    nx++;
+                if (nx < stop && t[nx].len < t[i].len && t[nx].chars >= 20 &&
+                    strcmp(t[i].text + t[i].len - t[nx].len, t[nx].text) == 0) {
+                    crumb = true;
+                    continue;
+                }
+                /* The line under the breadcrumb is the title it ends with. */
+                if (crumb) {
+                    crumb = false;
+                    if (!a->title && !(a->title = strdup(text)))
+                        goto nomem;
+                    continue;
+                }
                 if (t[i].weight < 0 && t[i].chars <= 200 && !sentence_end(text, strlen(text))) {
                     if (!a->title) {
                         if (!(a->title = strdup(text)))

@@ -470,15 +470,21 @@ static bool drop_key_noise(char *text, size_t *len)
  * normalized again, so that the key of a key is the key itself.
  */
 /*
- * Code points whose key is known without utf8proc: kept as they are (Hangul syllables and CJK
- * ideographs: NFKC and case folding leave them, and nothing composes with them) or dropped
- * (punctuation, spaces and symbols whose NFKC is all noise too). ASCII is handled inline.
- * tests/unit/test_normalize.c checks every one of them against utf8proc.
+ * Code points whose key is known without utf8proc: kept as they are (1: lower-case Latin-1
+ * letters, kana, Hangul syllables and CJK ideographs: NFKC and case folding leave them, and
+ * nothing but a mark composes with them), lower-cased (2: upper-case Latin-1 letters, whose
+ * lower case is 0x20 above, two UTF-8 bytes both) or dropped (-1: punctuation, spaces and
+ * symbols whose NFKC is all noise too). ASCII is handled inline. A text with a mark never takes
+ * the fast path. tests/unit/test_normalize.c checks every one of them against utf8proc.
  */
 int nz__key_fast_class(int32_t c)
 {
-    if ((c >= 0xAC00 && c <= 0xD7A3) || (c >= 0x4E00 && c <= 0x9FFF))
+    if ((c >= 0xAC00 && c <= 0xD7A3) || (c >= 0x4E00 && c <= 0x9FFF) ||
+        (c >= 0xE0 && c <= 0xFF && c != 0xF7) || (c >= 0x3041 && c <= 0x3096) ||
+        (c >= 0x30A1 && c <= 0x30FA) || c == 0x30FC)
         return 1;
+    if (c >= 0xC0 && c <= 0xDE && c != 0xD7)
+        return 2;
     if (c == 0xA0 || c == 0xB7 || (c >= 0x2010 && c <= 0x2016) || (c >= 0x2018 && c <= 0x2027) ||
         (c >= 0x2030 && c <= 0x203D) || (c >= 0x203F && c <= 0x205E) ||
         (c >= 0x3000 && c <= 0x3003))
@@ -524,7 +530,11 @@ static char *fast_key(const char *text, size_t len, size_t *out_len, bool *done)
         int32_t c;
         size_t step = (size_t)utf8proc_iterate((const utf8proc_uint8_t *)text + at,
                                                (utf8proc_ssize_t)(len - at), &c);
-        if (nz__key_fast_class(c) > 0) {
+        int kind = nz__key_fast_class(c);
+        if (kind == 2) { /* U+00C0..U+00DE: 0xC3 0x80..0x9E, lower case 0xC3 0xA0..0xBE */
+            key[n++] = text[at];
+            key[n++] = (char)(text[at + 1] + 0x20);
+        } else if (kind > 0) {
             memcpy(key + n, text + at, step);
             n += step;
         }

@@ -491,6 +491,56 @@ static void text_announced_list(void **state)
     gx_article_free(a);
 }
 
+/* A writer's note under the story ("Jane Roe is a reporter at ...") closes it. */
+static void text_author_note(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("author_note.txt");
+    assert_starts(a->body, "The town library will open");
+    assert_has(a->body, "nowhere quiet to study.");
+    assert_lacks(a->body, "is a reporter");
+    assert_lacks(a->body, "harbour festival");
+    assert_lacks(a->body, "cafes");
+    gx_article_free(a);
+}
+
+/* Title, deck and a sign-up prompt above the byline at the run's top are header, not story. */
+static void text_lead_byline(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("lead_byline.txt");
+    assert_starts(a->body, "Ecologists counting insects");
+    assert_has(a->body, "northern shore.");
+    assert_lacks(a->body, "Breaking News");
+    assert_lacks(a->body, "By Sam Writer");
+    assert_string_equal(a->author, "Sam Writer");
+    gx_article_free(a);
+}
+
+/* A caption closed by a photo agency's credit ("Jane Roe / Reuters file") is dropped. */
+static void text_photo_credit(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("photo_credit.txt");
+    assert_starts(a->body, "The three cranes");
+    assert_has(a->body, "across the bay.");
+    assert_lacks(a->body, "Reuters");
+    assert_lacks(a->body, "Image credit");
+    gx_article_free(a);
+}
+
+/* A breadcrumb glued to the title ("HomeLocal News Title") goes, and the title is a field. */
+static void text_breadcrumb(void **state)
+{
+    (void)state;
+    gx_article *a = from_text_fixture("breadcrumb.txt");
+    assert_starts(a->body, "The family bakery");
+    assert_has(a->body, "opened in 1987.");
+    assert_lacks(a->body, "Home");
+    assert_string_equal(a->title, "Bakery on Mill Street Wins Regional Bread Prize");
+    gx_article_free(a);
+}
+
 static void text_empty(void **state)
 {
     (void)state;
@@ -591,6 +641,10 @@ int main(void)
         cmocka_unit_test(text_cookie_notice),
         cmocka_unit_test(text_share_bar_header),
         cmocka_unit_test(text_announced_list),
+        cmocka_unit_test(text_author_note),
+        cmocka_unit_test(text_lead_byline),
+        cmocka_unit_test(text_photo_credit),
+        cmocka_unit_test(text_breadcrumb),
         cmocka_unit_test(text_empty),
         cmocka_unit_test(dates),
         cmocka_unit_test(extract_without_profile),

@@ -480,10 +480,17 @@ static void test_fast_path_key_classes_match_utf8proc(void **state)
         in[n] = 0;
         utf8proc_ssize_t m = utf8proc_map(in, n, &out, nfkc_casefold);
         assert_true(m >= 0);
-        if (kind > 0) {
+        if (kind == 1) {
             if (m != n || memcmp(in, out, (size_t)n) != 0 ||
                 !composes_with_nothing(c, nfkc_casefold))
                 fail_msg("U+%04X is not kept as it is", (unsigned)c);
+        } else if (kind == 2) {
+            /* Lower-cased: the code point 0x20 above, two UTF-8 bytes as the upper case. */
+            utf8proc_uint8_t lower[8];
+            utf8proc_ssize_t nl = utf8proc_encode_char(c + 0x20, lower);
+            if (c < 0xC0 || c > 0xDE || nl != n || m != nl || memcmp(out, lower, (size_t)nl) != 0 ||
+                !composes_with_nothing(c, nfkc_casefold))
+                fail_msg("U+%04X is not lower-cased to U+%04X", (unsigned)c, (unsigned)(c + 0x20));
         } else {
             /* Every code point of its NFKC must be punctuation, a symbol, a space or other. */
             for (utf8proc_ssize_t at = 0; at < m;) {
@@ -509,6 +516,40 @@ static void test_fast_path_matches_slow_path(void **state)
         "\xc2\xa0\xc2\xb7 A-1",
         "helloworld\xed\x95\x9c\xea\xb5\xad\xe8\xaa\x9e"
         "a1");
+    /* Latin-1 letters (upper case folded) and kana, next to ASCII, Hangul and punctuation. */
+    check_key("\xc3\x80\xc3\x89t\xc3\xa9 \xc3\x9e\xc3\xbf, "
+              "\xe3\x81\x8b\xe3\x82\xab\xe3\x83\xbc\xe3\x83\xba \xed\x95\x9c",
+              "\xc3\xa0\xc3\xa9t\xc3\xa9\xc3\xbe\xc3\xbf"
+              "\xe3\x81\x8b\xe3\x82\xab\xe3\x83\xbc\xe3\x83\xba\xed\x95\x9c");
+    /* Not in the fast sets: sharp s folds to "ss", the times sign is a symbol, a mark composes. */
+    check_key("Stra\xc3\x9f"
+              "e 2\xc3\x97"
+              "3",
+              "strasse23");
+    check_key("e\xcc\x81t\xc3\xa9", "\xc3\xa9t\xc3\xa9");
+    check_key("\xe3\x81\x8b\xe3\x82\x99", "\xe3\x81\x8c");
+    /* Every fast-path code point, alone and after an ASCII letter, keys as utf8proc keys it. */
+    for (int32_t c = 0x80; c < 0x10000; c++) {
+        if (nz__key_fast_class(c) == 0)
+            continue;
+        utf8proc_uint8_t in[16], *slow = NULL;
+        utf8proc_ssize_t n = utf8proc_encode_char('x', in);
+        n += utf8proc_encode_char(c, in + n);
+        in[n] = 0;
+        utf8proc_ssize_t m = utf8proc_map(
+            in, n, &slow, UTF8PROC_STABLE | UTF8PROC_COMPAT | UTF8PROC_COMPOSE | UTF8PROC_CASEFOLD);
+        assert_true(m > 0);
+        /* The noise utf8proc leaves in (the fast class -1) is what the key drops. */
+        if (nz__key_fast_class(c) < 0)
+            m = 1;
+        size_t len = 0;
+        char *fast = nz_match_key((const char *)in, (size_t)n, &len);
+        assert_non_null(fast);
+        if (len != (size_t)m || memcmp(fast, slow, (size_t)m) != 0)
+            fail_msg("U+%04X: the fast key differs from utf8proc's", (unsigned)c);
+        free(fast);
+        free(slow);
+    }
     /* One code point outside the fast sets sends the text to utf8proc: fullwidth A folds. */
     check_key("\xef\xbc\xa1"
               "BC \xed\x95\x9c",
