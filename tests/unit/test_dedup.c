@@ -151,11 +151,11 @@ static void short_common_start_is_not_containment(void **state)
 static void bare_headline_links_by_title(void **state)
 {
     fixture *f = *state;
-    dd_result a =
-        add(f, NULL, "“치명률 75%” 니파 바이러스 인도서 발생…중국 국경 긴장", body_text, 1);
+    dd_result a = add(f, NULL, "“참가자 3만 명” 연길 국경무역박람회 개막…러시아·몽골 기업 몰려",
+                      body_text, 1);
     /* Quote styles and spacing differ; the folded titles are equal. */
-    dd_result b =
-        add(f, NULL, "\"치명률 75%\" 니파 바이러스 인도서 발생... 중국 국경 긴장", NULL, 2);
+    dd_result b = add(
+        f, NULL, "\"참가자 3만 명\" 연길 국경무역박람회 개막... 러시아·몽골 기업 몰려", NULL, 2);
     assert_int_equal(a.story, b.story);
     assert_true(has_reason(&b, DD_LINK_TITLE));
 }
