@@ -68,7 +68,13 @@ ex_precision ex_parse_kst_date(const char *text, int64_t *epoch_ms)
         return EX_TIME_NONE;
     /* "2024-05-23(목)" and "2024.05.23 14:11" both occur; anything else ends the date. */
     int hour = -1, minute = -1;
-    if (*p == ' ' && p[1] >= '0' && p[1] <= '9' && p[3] == ':') {
+    /* " HH:MM", each byte checked before the next is read: the text may end anywhere (fuzzing
+     * found "2024.05.23 1" at the end of a line reading past it). A time cut short leaves the
+     * day. */
+    bool has_time = *p == ' ';
+    for (int i = 1; has_time && i <= 5; i++)
+        has_time = i == 3 ? p[i] == ':' : p[i] >= '0' && p[i] <= '9';
+    if (has_time) {
         p++;
         hour = read_number(&p, 2);
         p++;

@@ -630,6 +630,25 @@ static void test_kst_dates(void **state)
 }
 
 /* February 30th and April 31st are no dates (timegm would make them March 2nd and May 1st). */
+/* A date cut right after the space and one digit of its time: no read past the end. */
+static void test_kst_date_cut_in_its_time(void **state)
+{
+    (void)state;
+    int64_t ms = 0;
+    for (const char *const *t =
+             (const char *const[]){"2024.05.23 1", "2024.05.23 ", "2024.05.23 12",
+                                   "2024.05.23 12:", "2024.05.23 12:3", NULL};
+         *t; t++) {
+        /* Copied to a buffer of its exact size, so ASan sees any read beyond it. */
+        size_t len = strlen(*t) + 1;
+        char *exact = malloc(len);
+        memcpy(exact, *t, len);
+        ex_precision precision = ex_parse_kst_date(exact, &ms);
+        free(exact);
+        assert_int_equal(precision, EX_TIME_DAY);
+    }
+}
+
 static void test_kst_date_rejects_impossible_day(void **state)
 {
     (void)state;
@@ -760,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_max_items_truncates),
         cmocka_unit_test(test_kst_dates),
         cmocka_unit_test(test_kst_date_rejects_impossible_day),
+        cmocka_unit_test(test_kst_date_cut_in_its_time),
         cmocka_unit_test(test_kst_independent_of_tz),
     };
     return cmocka_run_group_tests_name("extract", tests, load_profile, free_profile);
