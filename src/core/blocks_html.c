@@ -6,16 +6,16 @@
  * keep their level; a line mostly made of one link's text carries that link.
  *
  * The DOM is walked with parent pointers and a heap stack of frames, never by
- * recursion: libxml2 builds trees as deep as the page nests (see parse()), and
+ * recursion: libxml2 builds trees as deep as the page nests (see html_parse.c), and
  * a page nested 100,000 deep must not overflow the C stack. Elements deeper
  * than limits->max_depth get no frame: their text is still read and block
  * boundaries still end lines, but lists, links and headings there no longer
  * change the rendering, which keeps the frame stack bounded.
  */
 #include "core/blocks.h"
+#include "core/html_parse.h"
 
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -828,42 +828,6 @@ static void walk(reader *r, const xmlDoc *dom)
 
 /* ---- Parsing ---------------------------------------------------------------------------- */
 
-#if LIBXML_VERSION >= 21200
-static void quiet(void *ctx, const xmlError *error)
-#else
-static void quiet(void *ctx, xmlErrorPtr error)
-#endif
-{
-    (void)ctx;
-    (void)error;
-}
-
-/* xmlInitParser must run once before threads parse concurrently. */
-static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
-
-/*
- * Parses with a context of our own, so silencing libxml2's error reports touches no other
- * thread (xmlSetStructuredErrorFunc would). XML_PARSE_HUGE lifts libxml2's nesting limit of
- * 256: without it the parser stops at that depth and drops the rest of the page, which pages
- * with thousands of unclosed <font> tags reach; our walk is iterative and applies max_depth
- * itself. The input is UTF-8 already, so <meta charset> is ignored.
- */
-static xmlDoc *parse(const char *html, size_t len)
-{
-    pthread_once(&libxml_once, xmlInitParser);
-    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-    if (!ctxt)
-        return NULL;
-    ctxt->sax->serror = quiet;
-    int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                  HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE;
-    /* Not HTML_PARSE_NOBLANKS: it drops the blank text between inline elements ("<b>a</b>
-     * <i>b</i>"), and the reader collapses whitespace itself. */
-    xmlDoc *dom = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", options);
-    htmlFreeParserCtxt(ctxt);
-    return dom;
-}
-
 static void set_err(char *err, size_t errlen, const char *msg)
 {
     if (err && errlen)
@@ -889,7 +853,7 @@ bl_doc *bl_from_html(const char *html, size_t len, const char *base_url, const b
         bl_free(doc);
         return NULL;
     }
-    xmlDoc *dom = parse(html, len);
+    xmlDoc *dom = sd_html_parse(html, len);
     if (!dom) {
         set_err(err, errlen, "the HTML parser could not read the page");
         bl_free(doc);

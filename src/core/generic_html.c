@@ -20,11 +20,11 @@
  * articleBody longer than what the markup gave replaces it.
  */
 #include "core/generic.h"
+#include "core/html_parse.h"
 #include "core/generic_internal.h"
 
 #include <ctype.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -728,37 +728,6 @@ static char *extract_body(gx_ctx *c, bool use_classes)
     return r.out.s;
 }
 
-#if LIBXML_VERSION >= 21200
-static void quiet(void *ctx, const xmlError *error)
-#else
-static void quiet(void *ctx, xmlErrorPtr error)
-#endif
-{
-    (void)ctx;
-    (void)error;
-}
-
-/* xmlInitParser must run once before threads parse concurrently. */
-static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
-
-/*
- * As in blocks_html.c: a context of our own, so that silencing libxml2 touches no other
- * thread, and XML_PARSE_HUGE so that deep pages are read whole (the walk is iterative).
- */
-static xmlDoc *parse(const char *html, size_t len)
-{
-    pthread_once(&libxml_once, xmlInitParser);
-    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-    if (!ctxt)
-        return NULL;
-    ctxt->sax->serror = quiet;
-    int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                  HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE;
-    xmlDoc *dom = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", options);
-    htmlFreeParserCtxt(ctxt);
-    return dom;
-}
-
 static void ctx_free(gx_ctx *c)
 {
     free(c->nodes);
@@ -829,7 +798,7 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
     }
     size_t slim_len = 0;
     char *slim = gx__slim(html, len, &slim_len);
-    xmlDoc *dom = slim ? parse(slim, slim_len) : parse(html, len);
+    xmlDoc *dom = slim ? sd_html_parse(slim, slim_len) : sd_html_parse(html, len);
     /* About one element per two '<' (start and end tags): the array is sized once. */
     size_t n_lt = 0;
     const char *parsed = slim ? slim : html, *parsed_end = parsed + (slim ? slim_len : len);
