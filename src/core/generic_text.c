@@ -585,8 +585,8 @@ int gx_from_lines(const bl_doc *doc, gx_article **out, char *err, size_t errlen)
             }
             lead = false;
             if (body.len)
-                gxt_sb_put(&body, "\n", 1);
-            gxt_sb_put(&body, text, strlen(text));
+                gx__sb_put(&body, "\n", 1);
+            gx__sb_put(&body, text, strlen(text));
         }
         if (body.failed)
             goto nomem;

@@ -13,12 +13,7 @@
 
 #include "core/blocks.h"
 #include "core/generic.h"
-
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-    bool failed;
-} sbuf;
+#include "core/generic_internal.h" /* sbuf and gx__sb_put, shared with the HTML path */
 
 /*
  * What a line is made of, to tell prose from menus, tag clouds, tables and contact blocks that
@@ -30,7 +25,6 @@ typedef struct shape {
     bool email;
 } shape;
 
-void gxt_sb_put(sbuf *b, const char *s, size_t n);
 bool gxt_starts(const char *s, const char *prefix);
 bool gxt_ends(const char *s, size_t len, const char *suffix);
 size_t gxt_chars_of(const char *s);
