@@ -1,5 +1,7 @@
 #include "core/charset.h"
 
+#include "common/error.h"
+
 #include <errno.h>
 #include <iconv.h>
 #include <stdarg.h>
@@ -36,19 +38,6 @@ typedef struct out_buf {
     size_t cap;
     size_t limit; /* never grows beyond this many bytes (SIZE_MAX: no limit) */
 } out_buf;
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static char lower(char c)
 {
@@ -250,7 +239,7 @@ static int convert_iconv(const char *from, const uint8_t *body, size_t len, out_
 {
     iconv_t cd = iconv_open("UTF-8", from);
     if (cd == (iconv_t)-1) {
-        set_error(err, errlen, "iconv cannot convert from %s", from);
+        sd_set_error(err, errlen, "iconv cannot convert from %s", from);
         return CONV_ERROR;
     }
     int rc = 0;
@@ -300,7 +289,7 @@ static int convert_iconv(const char *from, const uint8_t *body, size_t len, out_
             in++;
             in_left--;
         } else {
-            set_error(err, errlen, "iconv from %s failed: %s", from, strerror(saved_errno));
+            sd_set_error(err, errlen, "iconv from %s failed: %s", from, strerror(saved_errno));
             rc = CONV_ERROR;
             goto done;
         }
@@ -453,7 +442,7 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
 {
     memset(out, 0, sizeof(*out));
     if (!body && len > 0) {
-        set_error(err, errlen, "no body");
+        sd_set_error(err, errlen, "no body");
         return -1;
     }
     if (!body)
@@ -571,10 +560,10 @@ int cs_to_utf8(const uint8_t *body, size_t len, const char *label, size_t max_ou
 
 fail:
     if (rc == CONV_OVER_CAP)
-        set_error(err, errlen, "%zu bytes of %s convert to more than the %zu-byte cap", len,
-                  out->charset[0] ? out->charset : "text", max_out);
+        sd_set_error(err, errlen, "%zu bytes of %s convert to more than the %zu-byte cap", len,
+                     out->charset[0] ? out->charset : "text", max_out);
     else if (rc == CONV_NOMEM)
-        set_error(err, errlen, "out of memory");
+        sd_set_error(err, errlen, "out of memory");
     out_discard(&converted);
     free(text.data);
     memset(out, 0, sizeof(*out));

@@ -1,5 +1,7 @@
 #include "core/url.h"
 
+#include "common/error.h"
+
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,19 +36,6 @@ typedef struct query_param {
     bool bare;    /* written without '=' ("?print"): kept as a flag, unlike "k=" */
     size_t order; /* position in the query, so equal keys sort in writing order */
 } query_param;
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_error(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static bool is_alpha(unsigned char c)
 {
@@ -275,14 +264,14 @@ static int parse_authority(const char *authority, size_t len, sd_buf *host, cons
     if (len > 0 && authority[0] == '[') {
         const char *close = memchr(authority, ']', len);
         if (!close) {
-            set_error(err, errlen, "IPv6 literal without ']'");
+            sd_set_error(err, errlen, "IPv6 literal without ']'");
             return -1;
         }
         host_len = (size_t)(close - authority) + 1;
         for (size_t i = 1; i + 1 < host_len; i++) {
             unsigned char c = (unsigned char)authority[i];
             if (hex_value(c) < 0 && c != ':' && c != '.') {
-                set_error(err, errlen, "invalid character in IPv6 literal");
+                sd_set_error(err, errlen, "invalid character in IPv6 literal");
                 return -1;
             }
         }
@@ -293,7 +282,7 @@ static int parse_authority(const char *authority, size_t len, sd_buf *host, cons
             *port = authority + host_len + 1;
             *port_len = len - host_len - 1;
         } else {
-            set_error(err, errlen, "unexpected text after IPv6 literal");
+            sd_set_error(err, errlen, "unexpected text after IPv6 literal");
             return -1;
         }
         for (size_t i = 0; i < host_len; i++)
@@ -305,17 +294,18 @@ static int parse_authority(const char *authority, size_t len, sd_buf *host, cons
     *port = colon ? colon + 1 : NULL;
     *port_len = colon ? len - host_len - 1 : 0;
     if (host_len == 0) {
-        set_error(err, errlen, "url has no host");
+        sd_set_error(err, errlen, "url has no host");
         return -1;
     }
     size_t bad;
     if (!sd_utf8_valid(authority, host_len, &bad)) {
-        set_error(err, errlen, "host is not valid UTF-8");
+        sd_set_error(err, errlen, "host is not valid UTF-8");
         return -1;
     }
     for (size_t i = 0; i < host_len; i++) {
         if (!host_char_ok((unsigned char)authority[i])) {
-            set_error(err, errlen, "invalid character 0x%02x in host", (unsigned char)authority[i]);
+            sd_set_error(err, errlen, "invalid character 0x%02x in host",
+                         (unsigned char)authority[i]);
             return -1;
         }
     }
@@ -522,7 +512,7 @@ char *cu_canonical(const char *url, const cu_rules *rules, char *err, size_t err
     sd_buf_init(&path);
     sd_buf_init(&out);
     if (!url) {
-        set_error(err, errlen, "no url");
+        sd_set_error(err, errlen, "no url");
         goto fail;
     }
     text = strip_url(url);
@@ -531,13 +521,13 @@ char *cu_canonical(const char *url, const cu_rules *rules, char *err, size_t err
     url_parts parts;
     split_url(text, &parts);
     if (!parts.has_scheme || !parts.has_authority) {
-        set_error(err, errlen, "not an absolute url");
+        sd_set_error(err, errlen, "not an absolute url");
         goto fail;
     }
     if (!(parts.scheme_len == 4 && strncasecmp(parts.scheme, "http", 4) == 0) &&
         !(parts.scheme_len == 5 && strncasecmp(parts.scheme, "https", 5) == 0)) {
-        set_error(err, errlen, "scheme \"%.*s\" is not http or https",
-                  parts.scheme_len > 16 ? 16 : (int)parts.scheme_len, parts.scheme);
+        sd_set_error(err, errlen, "scheme \"%.*s\" is not http or https",
+                     parts.scheme_len > 16 ? 16 : (int)parts.scheme_len, parts.scheme);
         goto fail;
     }
     const char *port;
@@ -550,8 +540,8 @@ char *cu_canonical(const char *url, const cu_rules *rules, char *err, size_t err
     simplify_host(&host);
     long port_number = parse_port(port, port_len);
     if (port_number < 0) {
-        set_error(err, errlen, "port \"%.*s\" is not a port number",
-                  port_len > 16 ? 16 : (int)port_len, port);
+        sd_set_error(err, errlen, "port \"%.*s\" is not a port number",
+                     port_len > 16 ? 16 : (int)port_len, port);
         goto fail;
     }
 
@@ -585,7 +575,7 @@ char *cu_canonical(const char *url, const cu_rules *rules, char *err, size_t err
     goto done;
 
 oom:
-    set_error(err, errlen, "out of memory");
+    sd_set_error(err, errlen, "out of memory");
 fail:
     result = NULL;
 done:
