@@ -20,8 +20,8 @@
  * articleBody longer than what the markup gave replaces it.
  */
 #include "core/generic.h"
-#include "core/html_parse.h"
 #include "core/generic_internal.h"
+#include "core/html_flat.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -33,9 +33,6 @@
 #include <strings.h>
 
 #include <jansson.h>
-#include <libxml/HTMLparser.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "core/url.h"
 #include "core/utf8.h"
@@ -104,9 +101,16 @@ static int tag_cmp(const void *key, const void *entry)
     return strcmp(key, ((const tag_info *)entry)->name);
 }
 
-static const tag_info *tag_of(const xmlNode *node)
+/* The tag of an element, looked up once and kept in its node's user field (-2: unknown). */
+static const tag_info *tag_of(hf_doc *d, int32_t i)
 {
-    return bsearch(node->name, tags, sizeof(tags) / sizeof(tags[0]), sizeof(tags[0]), tag_cmp);
+    hf_node *n = &d->nodes[i];
+    if (n->user == -1) {
+        const tag_info *t =
+            bsearch(hf_name(d, i), tags, sizeof(tags) / sizeof(tags[0]), sizeof(tags[0]), tag_cmp);
+        n->user = t ? (int16_t)(t - tags) : -2;
+    }
+    return n->user >= 0 ? &tags[n->user] : NULL;
 }
 
 /* ---- Growing strings -------------------------------------------------------------------- */
@@ -137,19 +141,22 @@ static bool is_ws(unsigned char c)
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-/* Counts characters other than whitespace (code points) and commas of a text. */
-static void count_text(const char *s, uint32_t *chars, uint32_t *commas)
+/* Counts characters other than whitespace (code points) and commas of len bytes of text. */
+static void count_text(const char *s, size_t len, uint32_t *chars, uint32_t *commas)
 {
     uint32_t n = 0, k = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    const unsigned char *end = (const unsigned char *)s + len;
+    for (const unsigned char *p = (const unsigned char *)s; p < end; p++) {
         if (is_ws(*p) || (*p & 0xc0) == 0x80)
             continue;
         n++;
         if (*p == ',')
             k++;
-        else if (p[0] == 0xef && p[1] == 0xbc && p[2] == 0x8c) /* U+FF0C fullwidth comma */
+        else if (end - p >= 3 && p[0] == 0xef && p[1] == 0xbc &&
+                 p[2] == 0x8c) /* U+FF0C fullwidth comma */
             k++;
-        else if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x81) /* U+3001 ideographic comma */
+        else if (end - p >= 3 && p[0] == 0xe3 && p[1] == 0x80 &&
+                 p[2] == 0x81) /* U+3001 ideographic comma */
             k++;
     }
     *chars = n;
@@ -176,7 +183,7 @@ static bool is_hidden(const gx_attrs *a)
 }
 
 /* Adds an element to the array; returns its index or -1 (limit or out of memory). */
-static int32_t add_node(gx_ctx *c, const xmlNode *node, const tag_info *tag, int32_t parent)
+static int32_t add_node(gx_ctx *c, int32_t node, const tag_info *tag, int32_t parent)
 {
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 1024;
@@ -199,49 +206,47 @@ static int32_t add_node(gx_ctx *c, const xmlNode *node, const tag_info *tag, int
     if (g->tflags & T_LINK)
         g->flags |= N_IN_LINK;
     gx_attrs attrs;
-    gx__read_attrs(node, &attrs);
+    gx__read_attrs(c->doc, node, &attrs);
     gx__class_hints(g, &attrs);
     if (is_hidden(&attrs))
         g->flags |= N_HIDDEN;
-    /* The index is kept on the node for the renderer; the tree is ours until it is freed. */
-    ((xmlNode *)node)->_private = (void *)(intptr_t)(c->n + 1);
     return (int32_t)c->n++;
-}
-
-static int32_t index_of(const xmlNode *node)
-{
-    return node->_private ? (int32_t)((intptr_t)node->_private - 1) : -1;
 }
 
 /*
  * Walks the DOM in document order with parent pointers. Elements deeper than max_depth get
- * no entry: their text counts for the nearest ancestor that has one.
+ * no entry: their text counts for the nearest ancestor that has one. An element's entry is
+ * kept in its node (at[node]) for the renderer.
  */
-static void read_dom(gx_ctx *c, xmlDoc *dom)
+static void read_dom(gx_ctx *c, int32_t *at)
 {
-    const xmlNode *top = (const xmlNode *)dom;
-    const xmlNode *cur = dom->children;
-    size_t depth = 0, visited = 0;
-    int32_t el = -1; /* the innermost element with an entry */
-    while (cur && !c->failed) {
+    hf_doc *d = c->doc;
+    int32_t cur = d->first;
+    size_t depth = 0, visited = 1; /* libxml2's tree had a doctype node first */
+    int32_t el = -1;               /* the innermost element with an entry */
+    if (visited > c->limits.max_nodes)
+        cur = -1;
+    while (cur >= 0 && !c->failed) {
         bool descend = false;
         if (++visited > c->limits.max_nodes)
             break;
-        if (cur->type == XML_TEXT_NODE || cur->type == XML_CDATA_SECTION_NODE) {
-            if (el >= 0 && cur->content) {
+        const hf_node *n = &d->nodes[cur];
+        if (n->type == HF_TEXT || n->type == HF_CDATA) {
+            if (el >= 0) {
                 uint32_t chars, commas;
-                count_text((const char *)cur->content, &chars, &commas);
+                count_text(hf_text(d, cur), n->len, &chars, &commas);
                 gnode *g = &c->nodes[el];
                 g->own_chars += chars;
                 g->own_commas += commas;
                 if (g->flags & N_IN_LINK)
                     g->own_link += chars;
             }
-        } else if (cur->type == XML_ELEMENT_NODE) {
-            const tag_info *tag = tag_of(cur);
+        } else if (n->type == HF_ELEMENT) {
+            const tag_info *tag = tag_of(d, cur);
             uint16_t tf = tag ? tag->flags : 0;
+            const char *name = hf_name(d, cur);
             if (tf & T_META) {
-                if (strcmp((const char *)cur->name, "head") == 0)
+                if (strcmp(name, "head") == 0)
                     descend = true;
                 else
                     gx__read_meta(c, cur);
@@ -252,10 +257,11 @@ static void read_dom(gx_ctx *c, xmlDoc *dom)
                 int32_t idx = add_node(c, cur, tag, el);
                 if (idx < 0)
                     break;
-                if (strcmp((const char *)cur->name, "body") == 0 && c->body < 0)
+                at[cur] = idx;
+                if (strcmp(name, "body") == 0 && c->body < 0)
                     c->body = idx;
-                if (strcmp((const char *)cur->name, "html") == 0)
-                    gx__take(c, &c->lang, gx__attr(cur, "lang"));
+                if (strcmp(name, "html") == 0)
+                    gx__take(c, &c->lang, hf_attr_value(d, cur, "lang"));
                 if ((tf & T_IMG) && el >= 0)
                     c->nodes[el].n_img++;
                 el = idx;
@@ -264,26 +270,24 @@ static void read_dom(gx_ctx *c, xmlDoc *dom)
                 descend = true;
             }
         }
-        if (descend && cur->children) {
-            cur = cur->children;
+        if (descend && n->children >= 0) {
+            cur = n->children;
             depth++;
             continue;
         }
         /* Leaving cur (and every ancestor whose last child it is). */
         for (;;) {
-            if (cur->type == XML_ELEMENT_NODE && el >= 0 && c->nodes[el].node == cur) {
+            if (d->nodes[cur].type == HF_ELEMENT && el >= 0 && c->nodes[el].node == cur) {
                 c->nodes[el].end = (uint32_t)c->n;
                 el = c->nodes[el].parent;
             }
-            if (cur->next) {
-                cur = cur->next;
+            if (d->nodes[cur].next >= 0) {
+                cur = d->nodes[cur].next;
                 break;
             }
-            cur = cur->parent;
-            if (!cur || cur == top) {
-                cur = NULL;
+            cur = d->nodes[cur].parent;
+            if (cur < 0)
                 break;
-            }
             depth--;
         }
     }
@@ -328,7 +332,7 @@ static void mark_boilerplate(gx_ctx *c, bool use_classes)
         else if ((g->tflags & (T_FRAME | T_CAPTION)) && !wrapper)
             g->flags |= N_REMOVED;
         else if (use_classes && (g->flags & N_NEG_WORD) && !wrapper &&
-                 strcmp((const char *)g->node->name, "body") != 0)
+                 strcmp(hf_name(c->doc, g->node), "body") != 0)
             g->flags |= N_REMOVED;
     }
     for (size_t i = 0; i < c->n; i++) {
@@ -494,18 +498,20 @@ static int32_t top_candidate(gx_ctx *c)
 }
 
 /* True for text that ends like a sentence, in any script readability knows. */
-static bool has_sentence(const xmlNode *node)
+static bool has_sentence(gx_ctx *c, int32_t node)
 {
-    xmlChar *text = xmlNodeGetContent(node);
-    bool yes = text && (strstr((const char *)text, ". ") || strstr((const char *)text, ".\n"));
+    char *text = hf_content(c->doc, node);
+    if (!text)
+        c->failed = true;
+    bool yes = text && (strstr(text, ". ") || strstr(text, ".\n"));
     if (text) {
-        size_t len = strlen((const char *)text);
-        while (len && is_ws(text[len - 1]))
+        size_t len = strlen(text);
+        while (len && is_ws((unsigned char)text[len - 1]))
             len--;
         if (len && text[len - 1] == '.')
             yes = true;
     }
-    xmlFree(text);
+    free(text);
     return yes;
 }
 
@@ -515,7 +521,7 @@ static bool clean_out(const gx_ctx *c, const gnode *g)
     if (g->tflags & (T_PARA | T_HEADING | T_PRE))
         return g->chars > 0 && link_density(g) > 0.8f && g->chars < 200;
     bool list = (g->tflags & T_LIST) != 0;
-    const char *name = (const char *)g->node->name;
+    const char *name = hf_name(c->doc, g->node);
     bool container = list || strcmp(name, "div") == 0 || strcmp(name, "section") == 0 ||
                      strcmp(name, "table") == 0 || strcmp(name, "form") == 0 ||
                      strcmp(name, "aside") == 0 || strcmp(name, "figure") == 0 ||
@@ -541,7 +547,6 @@ static bool clean_out(const gx_ctx *c, const gnode *g)
         return true;
     if (g->weight >= 25 && ld > 0.5f)
         return true;
-    (void)c;
     return false;
 }
 
@@ -556,7 +561,7 @@ static size_t choose(gx_ctx *c, int32_t top, int32_t *out, size_t max)
     }
     float threshold = t->score * 0.2f > 10.0f ? t->score * 0.2f : 10.0f;
     size_t n = 0;
-    const char *top_class = gx__attr(t->node, "class");
+    const char *top_class = hf_attr_value(c->doc, t->node, "class");
     for (uint32_t i = (uint32_t)parent + 1;
          i < c->nodes[parent].end && n<max; i = c->nodes[i].end> i ? c->nodes[i].end : i + 1) {
         gnode *s = &c->nodes[i];
@@ -567,7 +572,7 @@ static size_t choose(gx_ctx *c, int32_t top, int32_t *out, size_t max)
         if (s->flags & N_REMOVED)
             continue;
         float bonus = 0;
-        const char *cls = gx__attr(s->node, "class");
+        const char *cls = hf_attr_value(c->doc, s->node, "class");
         if (top_class && cls && *cls && strcmp(cls, top_class) == 0)
             bonus = t->score * 0.2f;
         bool keep = false;
@@ -577,7 +582,7 @@ static size_t choose(gx_ctx *c, int32_t top, int32_t *out, size_t max)
             float ld = link_density(s);
             if (s->chars > 80 && ld < 0.25f)
                 keep = true;
-            else if (s->chars > 0 && s->chars <= 80 && ld == 0 && has_sentence(s->node))
+            else if (s->chars > 0 && s->chars <= 80 && ld == 0 && has_sentence(c, s->node))
                 keep = true;
         }
         if (keep)
@@ -600,9 +605,10 @@ static void r_break(render *r)
         r->para = true;
 }
 
-static void r_text(render *r, const char *s, bool pre)
+static void r_text(render *r, const char *s, size_t len, bool pre)
 {
-    for (const char *p = s; *p;) {
+    const char *end = s + len;
+    for (const char *p = s; p < end;) {
         if (is_ws((unsigned char)*p)) {
             if (pre && *p == '\n')
                 r_break(r);
@@ -612,7 +618,7 @@ static void r_text(render *r, const char *s, bool pre)
             continue;
         }
         size_t n = 0;
-        while (p[n] && !is_ws((unsigned char)p[n]))
+        while (p + n < end && !is_ws((unsigned char)p[n]))
             n++;
         if (r->para)
             gx__sb_put(&r->out, "\n", 1);
@@ -624,30 +630,32 @@ static void r_text(render *r, const char *s, bool pre)
     }
 }
 
-static bool skip_in_render(const gx_ctx *c, const xmlNode *node)
+static bool skip_in_render(const gx_ctx *c, int32_t node)
 {
-    if (node->type != XML_ELEMENT_NODE)
-        return node->type != XML_TEXT_NODE && node->type != XML_CDATA_SECTION_NODE;
-    const tag_info *tag = tag_of(node);
+    const hf_node *n = &c->doc->nodes[node];
+    if (n->type != HF_ELEMENT)
+        return n->type != HF_TEXT && n->type != HF_CDATA;
+    const tag_info *tag = tag_of(c->doc, node);
     if (tag && (tag->flags & (T_SKIP | T_META)))
         return true;
-    int32_t i = index_of(node);
+    int32_t i = c->entry[node];
     return i >= 0 && (c->nodes[i].flags & (N_REMOVED | N_DROPPED | N_HIDDEN));
 }
 
 /* Renders a subtree into paragraphs, iteratively. */
-static void render_node(const gx_ctx *c, render *r, const xmlNode *root)
+static void render_node(const gx_ctx *c, render *r, int32_t root)
 {
-    const xmlNode *cur = root;
+    hf_doc *d = c->doc;
+    int32_t cur = root;
     size_t pre = 0;
-    while (cur) {
+    while (cur >= 0) {
         bool descend = false;
+        const hf_node *n = &d->nodes[cur];
         if (!skip_in_render(c, cur)) {
-            if (cur->type != XML_ELEMENT_NODE) {
-                if (cur->content)
-                    r_text(r, (const char *)cur->content, pre > 0);
+            if (n->type != HF_ELEMENT) {
+                r_text(r, hf_text(d, cur), n->len, pre > 0);
             } else {
-                const tag_info *tag = tag_of(cur);
+                const tag_info *tag = tag_of(d, cur);
                 uint16_t tf = tag ? tag->flags : 0;
                 if (tf & (T_BLOCK | T_BREAK))
                     r_break(r);
@@ -658,28 +666,28 @@ static void render_node(const gx_ctx *c, render *r, const xmlNode *root)
                 descend = true;
             }
         }
-        if (descend && cur->children) {
-            cur = cur->children;
+        if (descend && n->children >= 0) {
+            cur = n->children;
             continue;
         }
         for (;;) {
-            if (cur->type == XML_ELEMENT_NODE && !skip_in_render(c, cur)) {
-                const tag_info *tag = tag_of(cur);
+            if (d->nodes[cur].type == HF_ELEMENT && !skip_in_render(c, cur)) {
+                const tag_info *tag = tag_of(d, cur);
                 if (tag && (tag->flags & T_BLOCK))
                     r_break(r);
                 if (tag && (tag->flags & T_PRE) && pre)
                     pre--;
             }
             if (cur == root) {
-                cur = NULL;
+                cur = -1;
                 break;
             }
-            if (cur->next) {
-                cur = cur->next;
+            if (d->nodes[cur].next >= 0) {
+                cur = d->nodes[cur].next;
                 break;
             }
-            cur = cur->parent;
-            if (!cur) /* cannot happen inside root's subtree; kept for safety */
+            cur = d->nodes[cur].parent;
+            if (cur < 0) /* cannot happen inside root's subtree; kept for safety */
                 break;
         }
     }
@@ -731,6 +739,7 @@ static char *extract_body(gx_ctx *c, bool use_classes)
 static void ctx_free(gx_ctx *c)
 {
     free(c->nodes);
+    free(c->entry);
     char **fields[] = {&c->title,       &c->og_title,  &c->h1,          &c->canonical,
                        &c->og_url,      &c->lang,      &c->og_locale,   &c->published,
                        &c->modified,    &c->author,    &c->ld_headline, &c->ld_published,
@@ -742,22 +751,14 @@ static void ctx_free(gx_ctx *c)
 /* Body text from JSON-LD keeps its own line breaks; only runs of spaces are collapsed. */
 static char *clean_body(const char *s)
 {
-    sbuf b = {0};
     render r = {0};
     for (const char *p = s; *p;) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = strndup(p, n);
-        if (!line) {
-            free(r.out.s);
-            return NULL;
-        }
         r_break(&r);
-        r_text(&r, line, false);
-        free(line);
+        r_text(&r, p, n, false);
         p += n + (nl ? 1 : 0);
     }
-    (void)b;
     if (r.out.failed) {
         free(r.out.s);
         return NULL;
@@ -796,26 +797,38 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
         free(a);
         return GX_ERR_PARSE;
     }
+    gx_limits lim = limits ? *limits : gx_default_limits;
     size_t slim_len = 0;
     char *slim = gx__slim(html, len, &slim_len);
-    xmlDoc *dom = slim ? sd_html_parse(slim, slim_len) : sd_html_parse(html, len);
+    hf_doc dom;
+    /* The walk counts libxml2's doctype node, which the flat document does not keep. */
+    int parsed = slim ? hf_parse(slim, slim_len, lim.max_nodes, &dom)
+                      : hf_parse(html, len, lim.max_nodes, &dom);
     /* About one element per two '<' (start and end tags): the array is sized once. */
     size_t n_lt = 0;
-    const char *parsed = slim ? slim : html, *parsed_end = parsed + (slim ? slim_len : len);
-    for (const char *p = parsed; (p = memchr(p, '<', (size_t)(parsed_end - p))) != NULL; p++)
+    const char *text = slim ? slim : html, *text_end = text + (slim ? slim_len : len);
+    for (const char *p = text; (p = memchr(p, '<', (size_t)(text_end - p))) != NULL; p++)
         n_lt++;
     free(slim);
-    if (!dom) {
-        snprintf(err, errlen, "the HTML parser could not read the page");
+    if (parsed != HF_OK) {
         free(a);
+        if (parsed == HF_ERR_NOMEM)
+            goto nomem_early;
+        snprintf(err, errlen, "the HTML parser could not read the page");
         return GX_ERR_PARSE;
     }
-    gx_ctx c = {.limits = limits ? *limits : gx_default_limits, .url = url, .body = -1};
+    gx_ctx c = {.limits = lim, .url = url, .doc = &dom, .body = -1};
     c.cap = n_lt / 2 + 64 < c.limits.max_nodes ? n_lt / 2 + 64 : c.limits.max_nodes;
     c.nodes = malloc(c.cap * sizeof(*c.nodes));
     if (!c.nodes)
         c.cap = 0;
-    read_dom(&c, dom);
+    c.entry = malloc((dom.n ? dom.n : 1) * sizeof(*c.entry));
+    if (!c.entry)
+        c.failed = true;
+    for (size_t i = 0; c.entry && i < dom.n; i++)
+        c.entry[i] = -1;
+    if (!c.failed)
+        read_dom(&c, c.entry);
     char *body = NULL;
     if (!c.failed && c.n) {
         sum_raw(&c);
@@ -833,14 +846,15 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
     }
     /* The page's own h1 is a title when the metadata gives none. */
     for (size_t i = 0; i < c.n && !c.h1 && !c.failed; i++) {
-        if (strcmp((const char *)c.nodes[i].node->name, "h1") == 0 &&
-            !(c.nodes[i].flags & N_HIDDEN)) {
-            xmlChar *text = xmlNodeGetContent(c.nodes[i].node);
-            gx__take(&c, &c.h1, (const char *)text);
-            xmlFree(text);
+        if (strcmp(hf_name(&dom, c.nodes[i].node), "h1") == 0 && !(c.nodes[i].flags & N_HIDDEN)) {
+            char *h1 = hf_content(&dom, c.nodes[i].node);
+            if (!h1)
+                c.failed = true;
+            gx__take(&c, &c.h1, h1);
+            free(h1);
         }
     }
-    xmlFreeDoc(dom);
+    hf_free(&dom);
     if (c.failed)
         goto nomem;
 

@@ -10,9 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <libxml/tree.h>
-
 #include "core/generic.h"
+#include "core/html_flat.h"
 
 /* ---- The flat DOM ----------------------------------------------------------------------- */
 
@@ -29,7 +28,7 @@ enum {
 };
 
 typedef struct gnode {
-    const xmlNode *node;
+    int32_t node;   /* the element in gx_ctx.doc */
     int32_t parent; /* index, -1 for the root */
     uint32_t end;   /* one past the last descendant */
     uint16_t tflags;
@@ -49,9 +48,11 @@ typedef struct gnode {
 typedef struct gx_ctx {
     gx_limits limits;
     const char *url;
+    hf_doc *doc; /* the parsed page; the caller's */
     gnode *nodes;
     size_t n, cap;
-    int32_t body; /* index of <body>, or -1 */
+    int32_t *entry; /* per node of doc: its index in nodes, or -1; owned */
+    int32_t body;   /* index of <body>, or -1 */
     bool failed;
     /* Metadata, owned. */
     char *title, *og_title, *h1, *canonical, *og_url, *lang, *og_locale;
@@ -61,17 +62,15 @@ typedef struct gx_ctx {
 
 /* Sets *slot to a copy of value (trimmed at the start) unless it is set or value is empty. */
 void gx__take(gx_ctx *c, char **slot, const char *value);
-/* The value of an attribute (case-insensitive name; "" for a bare one), or NULL. */
-const char *gx__attr(const xmlNode *node, const char *name);
 /* The attributes every element is read for, in one pass (NULL when absent; "" when bare). */
 typedef struct gx_attrs {
     const char *cls, *id, *prop, *role, *style, *aria_hidden, *hidden;
 } gx_attrs;
-void gx__read_attrs(const xmlNode *node, gx_attrs *out);
+void gx__read_attrs(const hf_doc *d, int32_t node, gx_attrs *out);
 /* Reads class, id, itemprop and role: sets the hint weight and the boilerplate flag. */
 void gx__class_hints(gnode *g, const gx_attrs *attrs);
 /* Reads a metadata element anywhere in the page: title, meta, link, JSON-LD script. */
-void gx__read_meta(gx_ctx *c, const xmlNode *node);
+void gx__read_meta(gx_ctx *c, int32_t node);
 
 /* A growing string; failed after an allocation failed. */
 typedef struct sbuf {

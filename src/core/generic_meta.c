@@ -15,7 +15,6 @@
 
 #include <jansson.h>
 #include <libxml/HTMLparser.h>
-#include <libxml/tree.h>
 
 #include "core/generic_internal.h"
 #include "core/utf8.h"
@@ -31,18 +30,6 @@ void gx__take(gx_ctx *c, char **slot, const char *value)
     *slot = strdup(value);
     if (!*slot)
         c->failed = true;
-}
-
-const char *gx__attr(const xmlNode *node, const char *name)
-{
-    for (const xmlAttr *a = node->properties; a; a = a->next) {
-        if (strcasecmp((const char *)a->name, name) != 0)
-            continue;
-        if (a->children && a->children->type == XML_TEXT_NODE && a->children->content)
-            return (const char *)a->children->content;
-        return "";
-    }
-    return NULL;
 }
 
 /* ---- Class and id hints ----------------------------------------------------------------- */
@@ -160,13 +147,13 @@ static unsigned hint_kinds(const char *names, size_t len)
     return kinds;
 }
 
-void gx__read_attrs(const xmlNode *node, gx_attrs *out)
+void gx__read_attrs(const hf_doc *d, int32_t node, gx_attrs *out)
 {
     *out = (gx_attrs){0};
-    for (const xmlAttr *a = node->properties; a; a = a->next) {
-        const char *name = (const char *)a->name, *value = "";
-        if (a->children && a->children->type == XML_TEXT_NODE && a->children->content)
-            value = (const char *)a->children->content;
+    const hf_node *n = &d->nodes[node];
+    for (uint32_t k = 0; k < n->n_attrs; k++) {
+        const hf_attr *a = &d->attrs[n->len + k];
+        const char *name = d->strs + a->name, *value = d->strs + a->value;
         const char **slot = NULL;
         switch (name[0] | 0x20) {
         case 'c':
@@ -192,7 +179,7 @@ void gx__read_attrs(const xmlNode *node, gx_attrs *out)
         default:
             break;
         }
-        if (slot && !*slot) /* the first of duplicates, as gx__attr reads */
+        if (slot && !*slot) /* the first of duplicates, as hf_attr_value reads */
             *slot = value;
     }
 }
@@ -300,22 +287,25 @@ static void ld_scan(gx_ctx *c, json_t *value, int depth)
         ld_scan(c, graph, depth + 1);
 }
 
-void gx__read_meta(gx_ctx *c, const xmlNode *node)
+void gx__read_meta(gx_ctx *c, int32_t node)
 {
-    const char *name = (const char *)node->name;
+    const hf_doc *d = c->doc;
+    const char *name = hf_name(d, node);
     if (strcmp(name, "title") == 0) {
         if (!c->title) {
-            xmlChar *text = xmlNodeGetContent(node);
-            gx__take(c, &c->title, (const char *)text);
-            xmlFree(text);
+            char *text = hf_content(d, node);
+            if (!text)
+                c->failed = true;
+            gx__take(c, &c->title, text);
+            free(text);
         }
     } else if (strcmp(name, "meta") == 0) {
-        const char *content = gx__attr(node, "content");
-        const char *key = gx__attr(node, "property");
+        const char *content = hf_attr_value(d, node, "content");
+        const char *key = hf_attr_value(d, node, "property");
         if (!key || !*key)
-            key = gx__attr(node, "name");
+            key = hf_attr_value(d, node, "name");
         if (!key || !*key)
-            key = gx__attr(node, "itemprop");
+            key = hf_attr_value(d, node, "itemprop");
         if (!content || !key)
             return;
         if (strcasecmp(key, "og:title") == 0)
@@ -339,20 +329,22 @@ void gx__read_meta(gx_ctx *c, const xmlNode *node)
                  strncasecmp(content, "http", 4) != 0)
             gx__take(c, &c->author, content);
     } else if (strcmp(name, "link") == 0) {
-        const char *rel = gx__attr(node, "rel");
+        const char *rel = hf_attr_value(d, node, "rel");
         if (rel && strcasestr(rel, "canonical"))
-            gx__take(c, &c->canonical, gx__attr(node, "href"));
+            gx__take(c, &c->canonical, hf_attr_value(d, node, "href"));
     } else if (strcmp(name, "script") == 0) {
-        const char *type = gx__attr(node, "type");
+        const char *type = hf_attr_value(d, node, "type");
         if (!type || !strcasestr(type, "ld+json"))
             return;
-        xmlChar *text = xmlNodeGetContent(node);
+        char *text = hf_content(d, node);
+        if (!text)
+            c->failed = true;
         /* Malformed JSON-LD is common and harmless: it is ignored. */
-        json_t *root = text ? json_loads((const char *)text, JSON_DECODE_ANY, NULL) : NULL;
+        json_t *root = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
         if (root)
             ld_scan(c, root, 0);
         json_decref(root);
-        xmlFree(text);
+        free(text);
     }
 }
 

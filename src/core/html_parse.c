@@ -14,6 +14,10 @@ static void quiet(void *ctx, xmlErrorPtr error)
     (void)error;
 }
 
+#define SD_HTML_OPTIONS                                                                            \
+    (HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |           \
+     HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE)
+
 /* xmlInitParser must run once before threads parse concurrently. */
 static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
 
@@ -35,9 +39,28 @@ xmlDoc *sd_html_parse(const char *html, size_t len)
     if (!ctxt)
         return NULL;
     ctxt->sax->serror = quiet;
-    int options = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                  HTML_PARSE_NONET | HTML_PARSE_COMPACT | HTML_PARSE_IGNORE_ENC | XML_PARSE_HUGE;
-    xmlDoc *dom = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", options);
+    xmlDoc *dom = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", SD_HTML_OPTIONS);
     htmlFreeParserCtxt(ctxt);
     return dom;
+}
+
+/*
+ * The same parse with the caller's callbacks instead of libxml2's tree builder: no document
+ * is made (startDocument stays unset), so nothing is left to free but the context.
+ */
+int sd_html_sax(const char *html, size_t len, const htmlSAXHandler *handlers, void *user)
+{
+    pthread_once(&libxml_once, xmlInitParser);
+    if (len > (size_t)INT_MAX)
+        return -1;
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    if (!ctxt)
+        return -1;
+    *ctxt->sax = *handlers;
+    ctxt->sax->serror = quiet;
+    ctxt->_private = user;
+    xmlDoc *dom = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", SD_HTML_OPTIONS);
+    xmlFreeDoc(dom); /* NULL unless the handlers make one */
+    htmlFreeParserCtxt(ctxt);
+    return 0;
 }

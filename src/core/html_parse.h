@@ -14,4 +14,12 @@
  */
 xmlDoc *sd_html_parse(const char *html, size_t len);
 
+/*
+ * The same parse, reported to handlers (copied; serror is replaced by a quiet one) instead of
+ * built into a tree. The callbacks get the parser context as their ctx argument, with user in
+ * its _private field (they may call xmlStopParser on it). Returns 0, or -1 when libxml2 could
+ * not start. Safe to call from several threads.
+ */
+int sd_html_sax(const char *html, size_t len, const htmlSAXHandler *handlers, void *user);
+
 #endif
