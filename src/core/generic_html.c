@@ -1,9 +1,11 @@
 /*
  * The generic extractor for HTML (gx_from_html); see generic.h.
  *
- * The DOM is read once, iteratively (parent pointers, no recursion: libxml2
- * builds trees as deep as the page nests), into a flat array of elements in
- * document order, so that a subtree is a contiguous range and every sum
+ * The page is parsed into a light DOM (html_flat.c: libxml2's SAX events
+ * placed as its tree builder would place them, with no malloc per node and at
+ * most max_nodes nodes). It is read once, iteratively (parent links, no
+ * recursion: the DOM is as deep as the page nests), into a flat array of
+ * elements in document order, so that a subtree is a contiguous range and every sum
  * over descendants is one backward pass. Each element gets its text and
  * link-text length, commas and paragraph counts; metadata (<meta>, <link>,
  * <title>, JSON-LD) is read on the way.
@@ -801,7 +803,6 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
     size_t slim_len = 0;
     char *slim = gx__slim(html, len, &slim_len);
     hf_doc dom;
-    /* The walk counts libxml2's doctype node, which the flat document does not keep. */
     int parsed = slim ? hf_parse(slim, slim_len, lim.max_nodes, &dom)
                       : hf_parse(html, len, lim.max_nodes, &dom);
     /* About one element per two '<' (start and end tags): the array is sized once. */

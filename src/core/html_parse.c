@@ -2,6 +2,7 @@
 
 #include <libxml/parser.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <pthread.h>
 
 #if LIBXML_VERSION >= 21200
@@ -28,39 +29,39 @@ static pthread_once_t libxml_once = PTHREAD_ONCE_INIT;
  * thousands of unclosed <font> tags reach; our walks are iterative and apply their own depth
  * limits. The input is UTF-8 already, so <meta charset> is ignored. Not HTML_PARSE_NOBLANKS:
  * it drops the blank text between inline elements ("<b>a</b> <i>b</i>"), and the readers
- * collapse whitespace themselves.
+ * collapse whitespace themselves. With handlers (NULL: libxml2's tree builder), the parse
+ * reports to them instead, and a document they make none of stays NULL.
  */
-xmlDoc *sd_html_parse(const char *html, size_t len)
+static xmlDoc *parse(const char *html, size_t len, const htmlSAXHandler *handlers, void *user,
+                     bool *started)
 {
     pthread_once(&libxml_once, xmlInitParser);
+    *started = false;
     if (len > (size_t)INT_MAX)
         return NULL;
     htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
     if (!ctxt)
         return NULL;
+    if (handlers) {
+        *ctxt->sax = *handlers;
+        ctxt->_private = user;
+    }
     ctxt->sax->serror = quiet;
+    *started = true;
     xmlDoc *dom = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", SD_HTML_OPTIONS);
     htmlFreeParserCtxt(ctxt);
     return dom;
 }
 
-/*
- * The same parse with the caller's callbacks instead of libxml2's tree builder: no document
- * is made (startDocument stays unset), so nothing is left to free but the context.
- */
+xmlDoc *sd_html_parse(const char *html, size_t len)
+{
+    bool started;
+    return parse(html, len, NULL, NULL, &started);
+}
+
 int sd_html_sax(const char *html, size_t len, const htmlSAXHandler *handlers, void *user)
 {
-    pthread_once(&libxml_once, xmlInitParser);
-    if (len > (size_t)INT_MAX)
-        return -1;
-    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
-    if (!ctxt)
-        return -1;
-    *ctxt->sax = *handlers;
-    ctxt->sax->serror = quiet;
-    ctxt->_private = user;
-    xmlDoc *dom = htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8", SD_HTML_OPTIONS);
-    xmlFreeDoc(dom); /* NULL unless the handlers make one */
-    htmlFreeParserCtxt(ctxt);
-    return 0;
+    bool started;
+    xmlFreeDoc(parse(html, len, handlers, user, &started)); /* NULL: no startDocument */
+    return started ? 0 : -1;
 }

@@ -205,6 +205,60 @@ static void html_hostile(void **state)
     }
 }
 
+/*
+ * The flat DOM puts nodes where libxml2's tree builder put them: a page that goes on after
+ * </html> has its late story read, with or without a doctype or a comment first (the late
+ * element hangs under the first root element, or after the document's last node).
+ */
+static void html_after_end(void **state)
+{
+    (void)state;
+    static const char *const heads[] = {"", "<!DOCTYPE html>", "<!-- first -->"};
+    char page[1024];
+    for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+        snprintf(page, sizeof(page),
+                 "%s<html><body><p>Menu</p></body></html><!-- late --><p>The late story "
+                 "paragraph after the end of the page, with commas, long enough to count as "
+                 "one.</p>",
+                 heads[i]);
+        gx_article *a = NULL;
+        char err[128];
+        assert_int_equal(gx_from_html(page, strlen(page), NULL, NULL, &a, err, sizeof(err)), GX_OK);
+        assert_starts(a->body, "The late story paragraph after the end of the page");
+        gx_article_free(a);
+    }
+}
+
+/*
+ * max_nodes bounds the DOM itself: nodes past the limit are neither kept nor rendered, even
+ * inside a container chosen from the nodes before it. The h1 title is its whole text.
+ */
+static void html_node_limit(void **state)
+{
+    (void)state;
+    const char *para = "<p>A paragraph of the story, with commas, long enough to be a paragraph "
+                       "of its own.</p>";
+    char page[4096];
+    int n = snprintf(page, sizeof(page), "<html><body><h1>Big <b>bold</b> title</h1><div>");
+    for (int i = 0; i < 12; i++)
+        n += snprintf(page + n, sizeof(page) - (size_t)n, "%s", para);
+    snprintf(page + n, sizeof(page) - (size_t)n,
+             "<p>The very last paragraph, with commas, long enough to count as one too.</p>"
+             "</div></body></html>");
+    gx_limits limits = {.max_nodes = 24, .max_depth = 512, .max_body_bytes = 1u << 20};
+    gx_article *a = NULL;
+    char err[128];
+    assert_int_equal(gx_from_html(page, strlen(page), NULL, &limits, &a, err, sizeof(err)), GX_OK);
+    assert_string_equal(a->title, "Big bold title");
+    assert_starts(a->body, "A paragraph of the story");
+    assert_lacks(a->body, "The very last paragraph");
+    gx_article_free(a);
+    a = NULL;
+    assert_int_equal(gx_from_html(page, strlen(page), NULL, NULL, &a, err, sizeof(err)), GX_OK);
+    assert_has(a->body, "The very last paragraph");
+    gx_article_free(a);
+}
+
 /* ---- Text renderings -------------------------------------------------------------------- */
 
 /*
@@ -626,6 +680,8 @@ int main(void)
         cmocka_unit_test(html_json_ld_body),
         cmocka_unit_test(html_hostile),
         cmocka_unit_test(html_slimmed_markup),
+        cmocka_unit_test(html_after_end),
+        cmocka_unit_test(html_node_limit),
         cmocka_unit_test(text_agency_article),
         cmocka_unit_test(text_amp_page),
         cmocka_unit_test(text_portal_copy),
