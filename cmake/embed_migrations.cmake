@@ -1,10 +1,11 @@
 # Writes a C file holding every schemas/NNNN_name.sql as a byte array, so the
 # installed binary carries its migrations and cannot run against files of
-# another version. Invoked with -DOUT=... -DFILES=a.sql;b.sql.
+# another version. Invoked with -DOUT=... -DFILES=a.sql|b.sql.
 set(body "/* Generated from the schemas folder by cmake/embed_migrations.cmake. */\n")
 string(APPEND body "#include \"db/migrate.h\"\n\n")
 set(table "")
 set(count 0)
+string(REPLACE "|" ";" FILES "${FILES}")
 foreach(f IN LISTS FILES)
   get_filename_component(name ${f} NAME_WE)
   string(REGEX MATCH "^([0-9]+)_(.*)$" _ ${name})

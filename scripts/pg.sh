@@ -188,6 +188,9 @@ SELECT 'CREATE ROLE storyd LOGIN'
   WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'storyd') \gexec
 SELECT 'CREATE DATABASE storyd OWNER storyd'
   WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'storyd') \gexec
+-- The integration tests give each test a database of its own (one storyd deployment owns a
+-- database); this cluster is a throwaway one.
+ALTER ROLE storyd CREATEDB;
 EOF
 }
 

@@ -26,6 +26,14 @@ static const sd_config_key config_keys[] = {
         true, "How long SIGTERM waits for the batch in flight before giving up."),
     KEY("storyd", "poll_interval_ms", SD_CFG_INT, "1000", poll_interval_ms, 10, 60000, false,
         "Safety poll of the Kafka queue besides its wake-up fd (librdkafka#3344)."),
+    KEY("storyd", "kafka_commit", SD_CFG_BOOL, "true", kafka_commit, 0, 0, false,
+        "After each PostgreSQL commit, commit the same offsets to Kafka too (asynchronously, "
+        "advisory: for lag tools; PostgreSQL stays the truth)."),
+    KEY("storyd", "reconnect_max_ms", SD_CFG_INT, "5000", reconnect_max_ms, 100, 600000, true,
+        "Longest wait between attempts to reconnect to PostgreSQL (the wait doubles from 100 ms)."),
+    KEY("batch", "write_method", SD_CFG_STRING, "copy", write_method, 0, 0, false,
+        "copy: COPY the rows (the faster, see docs/architecture.md); statements: pipelined "
+        "prepared INSERTs."),
     KEY("batch", "max_events", SD_CFG_INT, "500", batch_max_events, 1, 1000000, true,
         "A batch is written once it holds this many events..."),
     KEY("batch", "max_wait_ms", SD_CFG_INT, "200", batch_max_wait_ms, 0, 600000, true,
@@ -341,6 +349,12 @@ int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, siz
                  "test.crash_point: '%s' is not one of before_commit, after_commit_sent, "
                  "after_commit",
                  config->test_crash_point);
+        return -1;
+    }
+    if (!config->write_method || (strcmp(config->write_method, "copy") != 0 &&
+                                  strcmp(config->write_method, "statements") != 0)) {
+        snprintf(err, errlen, "batch.write_method: '%s' is not one of copy, statements",
+                 config->write_method ? config->write_method : "");
         return -1;
     }
     return 0;

@@ -49,6 +49,9 @@ typedef struct sd_config {
     long batch_max_wait_ms;
     long shutdown_timeout_ms;
     long poll_interval_ms;
+    bool kafka_commit;  /* also commit each batch's offsets to Kafka (advisory) */
+    char *write_method; /* owned; "copy" or "statements" */
+    long reconnect_max_ms;
     char *test_crash_point; /* owned; test-only fault injection, NULL when off */
     long test_crash_after_batches;
     sd_kv_list kafka;    /* [kafka] passthrough, owned */

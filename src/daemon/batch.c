@@ -1,13 +1,16 @@
 #include "daemon/batch.h"
 
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
+#include "core/extract.h"
 #include "core/page_event.h"
 #include "db/copy_text.h"
+#include "db/story_rows.h"
 
 typedef struct bt_part {
     char *topic; /* owned */
@@ -20,10 +23,43 @@ typedef struct bt_part {
     const char *params[5];
 } bt_part;
 
+/*
+ * The rows of one COPY step as parameters of a pipelined prepared INSERT of the same columns
+ * (batch.write_method = statements): the same data, sent the other way, to measure both.
+ */
+typedef struct bt_statement {
+    char sql[1024];      /* INSERT INTO table (columns) VALUES ($1, ...) */
+    char name[32];       /* the prepared statement's name */
+    sd_buf values;       /* decoded values, NUL-terminated */
+    const char **params; /* rows * columns pointers into values, NULL for SQL NULL */
+    size_t params_cap;
+} bt_statement;
+
+#define BT_MAX_COPIES 5
+
+/* An extracted page waiting for the dedup pass of its batch. */
+typedef struct bt_page {
+    ex_page *page;  /* owned; NULL when extraction failed */
+    char *page_url; /* owned */
+    size_t part;    /* index into partitions (topic pointers stay put when the array grows) */
+    int64_t offset;
+    int64_t seen_ms;
+} bt_page;
+
 struct bt_batch {
     sd_buf pages;   /* COPY rows for storyd_page_event */
     sd_buf rejects; /* COPY rows for storyd_rejected_event */
     size_t page_count, reject_count;
+    bt_page *extracted;
+    size_t n_extracted, cap_extracted;
+    sr_page *sr_pages; /* built from extracted for sr_build */
+    size_t cap_sr_pages;
+    sr_rows *stories; /* the story rows of the last bt_dedup */
+    bool statements;  /* send COPY steps as pipelined INSERTs */
+    bt_statement statement[BT_MAX_COPIES];
+    bool deduped;
+    size_t item_count;
+    const char *seq_params[2];
     bt_part *partitions;
     size_t partition_count, partition_cap;
     pgc_step *steps;
@@ -34,7 +70,8 @@ struct bt_batch {
 static const char copy_pages_sql[] =
     "COPY storyd_page_event (url, final_url, fetched_at, http_status, content_type, body_size,"
     " content_hash, source_id, publisher_hint, kafka_topic, kafka_partition, kafka_offset,"
-    " kafka_timestamp, received_at) FROM STDIN";
+    " kafka_timestamp, received_at, page_kind, canonical_url, profile, profile_version, charset,"
+    " item_count, extract_error) FROM STDIN";
 static const char copy_rejects_sql[] =
     "COPY storyd_rejected_event (kafka_topic, kafka_partition, kafka_offset, kafka_key,"
     " value_size, error_class, error_message, received_at) FROM STDIN";
@@ -47,6 +84,13 @@ bt_batch *bt_new(void)
         return NULL;
     sd_buf_init(&batch->pages);
     sd_buf_init(&batch->rejects);
+    for (int i = 0; i < BT_MAX_COPIES; i++)
+        sd_buf_init(&batch->statement[i].values);
+    batch->stories = sr_new();
+    if (!batch->stories) {
+        free(batch);
+        return NULL;
+    }
     return batch;
 }
 
@@ -55,6 +99,14 @@ void bt_reset(bt_batch *batch)
     sd_buf_reset(&batch->pages);
     sd_buf_reset(&batch->rejects);
     batch->page_count = batch->reject_count = 0;
+    for (size_t i = 0; i < batch->n_extracted; i++) {
+        ex_page_free(batch->extracted[i].page);
+        free(batch->extracted[i].page_url);
+    }
+    batch->n_extracted = 0;
+    batch->item_count = 0;
+    batch->deduped = false;
+    sr_reset(batch->stories);
     for (size_t i = 0; i < batch->partition_count; i++)
         free(batch->partitions[i].topic);
     batch->partition_count = 0;
@@ -69,18 +121,25 @@ void bt_free(bt_batch *batch)
     sd_buf_release(&batch->rejects);
     free(batch->partitions);
     free(batch->steps);
+    free(batch->extracted);
+    free(batch->sr_pages);
+    sr_free(batch->stories);
+    for (int i = 0; i < BT_MAX_COPIES; i++) {
+        sd_buf_release(&batch->statement[i].values);
+        free(batch->statement[i].params);
+    }
     free(batch);
 }
 
-/* Records that offset was consumed; returns -1 when out of memory. */
-static int note_offset(bt_batch *batch, const char *topic, int32_t partition, int64_t offset)
+/* Records that offset was consumed; returns the partition's index, or -1 when out of memory. */
+static long note_offset(bt_batch *batch, const char *topic, int32_t partition, int64_t offset)
 {
     for (size_t i = 0; i < batch->partition_count; i++) {
         bt_part *p = &batch->partitions[i];
         if (p->partition == partition && strcmp(p->topic, topic) == 0) {
             if (offset + 1 > p->next_offset)
                 p->next_offset = offset + 1;
-            return 0;
+            return (long)i;
         }
     }
     if (batch->partition_count == batch->partition_cap) {
@@ -99,11 +158,12 @@ static int note_offset(bt_batch *batch, const char *topic, int32_t partition, in
     p->partition = partition;
     p->next_offset = offset + 1;
     batch->partition_count++;
-    return 0;
+    return (long)batch->partition_count - 1;
 }
 
 static void add_page_row(bt_batch *batch, const pe_page_event *event, const char *topic,
-                         const rd_kafka_message_t *message, int64_t received_ms)
+                         const rd_kafka_message_t *message, int64_t received_ms,
+                         const ex_page *page, const char *extract_error)
 {
     sd_buf *row = &batch->pages;
     rd_kafka_timestamp_type_t ts_type;
@@ -146,6 +206,28 @@ static void add_page_row(bt_batch *batch, const pe_page_event *event, const char
         sd_copy_null(row);
     sd_copy_next_column(row);
     sd_copy_timestamp_ms(row, received_ms);
+    sd_copy_next_column(row);
+    if (page) {
+        sd_copy_text(row, sp_page_kind_name(page->kind));
+        sd_copy_next_column(row);
+        sd_copy_text(row, page->canonical_url);
+        sd_copy_next_column(row);
+        sd_copy_text(row, page->profile_name);
+        sd_copy_next_column(row);
+        sd_copy_text(row, page->profile_version);
+        sd_copy_next_column(row);
+        sd_copy_text(row, page->charset);
+        sd_copy_next_column(row);
+        sd_copy_int64(row, (int64_t)page->n_items);
+        sd_copy_next_column(row);
+        sd_copy_null(row);
+    } else {
+        for (int i = 0; i < 6; i++) {
+            sd_copy_null(row);
+            sd_copy_next_column(row);
+        }
+        sd_copy_text(row, extract_error);
+    }
     sd_copy_end_row(row);
 }
 
@@ -175,17 +257,80 @@ static void add_reject_row(bt_batch *batch, const char *topic, const rd_kafka_me
     sd_copy_end_row(row);
 }
 
-bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t received_ms, char *why,
-                size_t whylen)
+/* When the page's items were seen: its fetch time, else the Kafka timestamp, else now. */
+static int64_t seen_ms_of(const pe_page_event *event, const rd_kafka_message_t *message,
+                          int64_t received_ms)
+{
+    if (event->fetched_at_ms > 0)
+        return event->fetched_at_ms;
+    rd_kafka_timestamp_type_t ts_type;
+    int64_t kafka_ts = rd_kafka_message_timestamp(message, &ts_type);
+    if (ts_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && kafka_ts > 0 &&
+        kafka_ts <= PE_MAX_TIMESTAMP_MS)
+        return kafka_ts;
+    return received_ms;
+}
+
+/* Extracts the page and keeps it for the dedup pass; returns 0 or -1 (out of memory). */
+static int extract_page(bt_batch *batch, const bt_extract *extract, const pe_page_event *event,
+                        size_t part, int64_t offset, int64_t seen_ms, ex_page **page, char *error,
+                        size_t errlen)
+{
+    *page = NULL;
+    error[0] = '\0';
+    if (batch->n_extracted == batch->cap_extracted) {
+        size_t cap = batch->cap_extracted ? batch->cap_extracted * 2 : 64;
+        bt_page *grown = realloc(batch->extracted, cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        batch->extracted = grown;
+        batch->cap_extracted = cap;
+    }
+    const char *url = event->final_url && event->final_url[0] ? event->final_url : event->url;
+    char *page_url = strdup(url);
+    if (!page_url)
+        return -1;
+    ex_input input = {.url = url,
+                      .content_type = event->content_type,
+                      .body = event->body,
+                      .len = event->body_len};
+    char why[512];
+    ex_status status =
+        ex_extract(extract ? extract->profiles : NULL, extract ? extract->n_profiles : 0, &input,
+                   NULL, page, why, sizeof(why));
+    if (status == EX_ERR_NOMEM) {
+        free(page_url);
+        return -1;
+    }
+    if (status != EX_OK)
+        snprintf(error, errlen, "%s: %s", ex_status_name(status), why);
+    batch->extracted[batch->n_extracted++] = (bt_page){
+        .page = *page, .page_url = page_url, .part = part, .offset = offset, .seen_ms = seen_ms};
+    if (*page)
+        batch->item_count += (*page)->n_items;
+    return 0;
+}
+
+bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t received_ms,
+                const bt_extract *extract, char *why, size_t whylen)
 {
     const char *topic = rd_kafka_topic_name(message->rkt);
-    if (note_offset(batch, topic, message->partition, message->offset) != 0)
+    long part = note_offset(batch, topic, message->partition, message->offset);
+    if (part < 0)
         return BT_NOMEM;
     pe_page_event *event = NULL;
-    char error[256];
+    char error[640];
     pe_status status = pe_decode(message->payload, message->len, &event, error, sizeof(error));
     if (status == PE_OK) {
-        add_page_row(batch, event, topic, message, received_ms);
+        ex_page *page;
+        char extract_error[640];
+        if (extract_page(batch, extract, event, (size_t)part, message->offset,
+                         seen_ms_of(event, message, received_ms), &page, extract_error,
+                         sizeof(extract_error)) != 0) {
+            pe_free(event);
+            return BT_NOMEM;
+        }
+        add_page_row(batch, event, topic, message, received_ms, page, extract_error);
         pe_free(event);
         batch->page_count++;
     } else if (status == PE_ERR_NOMEM) {
@@ -198,6 +343,38 @@ bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t rece
     if (batch->pages.failed || batch->rejects.failed)
         return BT_NOMEM;
     return status == PE_OK ? BT_PAGE : BT_REJECTED;
+}
+
+int bt_dedup(bt_batch *batch, dd_engine *engine, int64_t first_seq)
+{
+    if (batch->n_extracted > batch->cap_sr_pages) {
+        sr_page *grown = realloc(batch->sr_pages, batch->n_extracted * sizeof(*grown));
+        if (!grown)
+            return -1;
+        batch->sr_pages = grown;
+        batch->cap_sr_pages = batch->n_extracted;
+    }
+    for (size_t i = 0; i < batch->n_extracted; i++) {
+        const bt_page *bp = &batch->extracted[i];
+        batch->sr_pages[i] = (sr_page){.page = bp->page,
+                                       .page_url = bp->page_url,
+                                       .topic = batch->partitions[bp->part].topic,
+                                       .partition = batch->partitions[bp->part].partition,
+                                       .offset = bp->offset,
+                                       .seen_ms = bp->seen_ms};
+    }
+    batch->deduped = true;
+    return sr_build(batch->stories, engine, first_seq, batch->sr_pages, batch->n_extracted);
+}
+
+const sr_rows *bt_stories(const bt_batch *batch)
+{
+    return batch->stories;
+}
+
+size_t bt_items(const bt_batch *batch)
+{
+    return batch->item_count;
 }
 
 size_t bt_events(const bt_batch *batch)
@@ -233,10 +410,61 @@ void bt_partition(const bt_batch *batch, size_t index, const char **topic, int32
     *next_offset = batch->partitions[index].next_offset;
 }
 
+void bt_set_statements(bt_batch *batch, bool statements)
+{
+    batch->statements = statements;
+}
+
+/*
+ * Turns a COPY step into a pipelined INSERT of its rows. The INSERT is derived from the COPY's
+ * "COPY table (columns) FROM STDIN". Returns 0 or -1 (out of memory, or rows that do not fit).
+ */
+static int copy_to_statement(bt_statement *st, int index, pgc_step *step)
+{
+    const char *open = strchr(step->sql, '(');
+    const char *close = open ? strchr(open, ')') : NULL;
+    if (!open || !close || strncmp(step->sql, "COPY ", 5) != 0)
+        return -1;
+    size_t columns = 1;
+    for (const char *c = open; c < close; c++)
+        columns += *c == ',';
+    int used = snprintf(st->sql, sizeof(st->sql), "INSERT INTO %.*s %.*s) VALUES (",
+                        (int)(open - step->sql - 6), step->sql + 5, (int)(close - open), open);
+    for (size_t i = 1; i <= columns && used > 0 && (size_t)used < sizeof(st->sql); i++)
+        used += snprintf(st->sql + used, sizeof(st->sql) - (size_t)used, "%s$%zu",
+                         i > 1 ? ", " : "", i);
+    if (used <= 0 || (size_t)used + 2 > sizeof(st->sql))
+        return -1;
+    strcat(st->sql, ")");
+    snprintf(st->name, sizeof(st->name), "storyd_insert_%d", index);
+    size_t *at = NULL, rows = 0;
+    if (sd_copy_decode(step->copy_data, step->copy_len, columns, &st->values, &at, &rows) != 0)
+        return -1;
+    if (rows * columns > st->params_cap) {
+        const char **grown = realloc(st->params, rows * columns * sizeof(*grown));
+        if (!grown) {
+            free(at);
+            return -1;
+        }
+        st->params = grown;
+        st->params_cap = rows * columns;
+    }
+    for (size_t i = 0; i < rows * columns; i++)
+        st->params[i] = at[i] == SIZE_MAX ? NULL : st->values.data + at[i];
+    free(at);
+    *step = (pgc_step){.kind = PGC_STEP_PIPELINE,
+                       .sql = st->sql,
+                       .name = st->name,
+                       .nparams = (int)columns,
+                       .nrows = rows,
+                       .params = st->params};
+    return 0;
+}
+
 int bt_prepare(bt_batch *batch, const char *consumer_group, const int64_t *expected,
                pgc_step **steps, size_t *nsteps)
 {
-    size_t need = 4 + batch->partition_count;
+    size_t need = 11 + batch->partition_count;
     if (need > batch->step_cap) {
         pgc_step *grown = realloc(batch->steps, need * sizeof(*grown));
         if (!grown)
@@ -259,6 +487,44 @@ int bt_prepare(bt_batch *batch, const char *consumer_group, const int64_t *expec
                             .sql = copy_rejects_sql,
                             .copy_data = batch->rejects.data,
                             .copy_len = batch->rejects.len};
+    const sr_rows *st = batch->stories;
+    if (batch->deduped && sr_sighting_count(st) > 0) {
+        /* Order matters: texts before the story upsert reads them, sightings before the
+         * aggregates, and merges last, once every survivor has its row. */
+        const sd_buf *texts = sr_text_rows(st);
+        if (texts->len) {
+            s[n++] = (pgc_step){.kind = PGC_STEP_COPY,
+                                .sql = sr_copy_texts_sql,
+                                .copy_data = texts->data,
+                                .copy_len = texts->len};
+            s[n++] = (pgc_step){.kind = PGC_STEP_QUERY, .sql = sr_insert_texts_sql};
+        }
+        s[n++] = (pgc_step){.kind = PGC_STEP_COPY,
+                            .sql = sr_copy_sightings_sql,
+                            .copy_data = sr_sighting_rows(st)->data,
+                            .copy_len = sr_sighting_rows(st)->len};
+        const sd_buf *links = sr_link_rows(st);
+        if (links->len)
+            s[n++] = (pgc_step){.kind = PGC_STEP_COPY,
+                                .sql = sr_copy_links_sql,
+                                .copy_data = links->data,
+                                .copy_len = links->len};
+        batch->seq_params[0] = sr_first_seq_text(st);
+        batch->seq_params[1] = sr_last_seq_text(st);
+        s[n++] = (pgc_step){.kind = PGC_STEP_QUERY,
+                            .sql = sr_upsert_stories_sql,
+                            .nparams = 2,
+                            .params = batch->seq_params};
+        s[n++] = (pgc_step){.kind = PGC_STEP_QUERY,
+                            .sql = sr_upsert_variants_sql,
+                            .nparams = 2,
+                            .params = batch->seq_params};
+        if (sr_merge_count(st))
+            s[n++] = (pgc_step){.kind = PGC_STEP_QUERY,
+                                .sql = sr_merge_sql,
+                                .nparams = 4,
+                                .params = sr_merge_params(st)};
+    }
     for (size_t i = 0; i < batch->partition_count; i++) {
         bt_part *p = &batch->partitions[i];
         snprintf(p->partition_text, sizeof(p->partition_text), "%" PRId32, p->partition);
@@ -273,6 +539,18 @@ int bt_prepare(bt_batch *batch, const char *consumer_group, const int64_t *expec
             .kind = PGC_STEP_QUERY, .sql = advance_sql, .nparams = 5, .params = p->params};
     }
     s[n++] = (pgc_step){.kind = PGC_STEP_QUERY, .sql = "COMMIT"};
+    if (batch->statements) {
+        /* The staged texts go straight into storyd_text's stage the same way. */
+        int copies = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (s[i].kind != PGC_STEP_COPY)
+                continue;
+            if (copies == BT_MAX_COPIES ||
+                copy_to_statement(&batch->statement[copies], copies, &s[i]) != 0)
+                return -1;
+            copies++;
+        }
+    }
     *steps = s;
     *nsteps = n;
     return 0;

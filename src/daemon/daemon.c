@@ -8,10 +8,13 @@
 
 #include "common/log.h"
 #include "daemon/batch.h"
+#include "daemon/dedup_load.h"
 #include "daemon/kafka_in.h"
 #include "daemon/pg_conn.h"
 #include "daemon/profile_files.h"
 #include "db/migrate.h"
+#include "db/story_rows.h"
+#include "dedup/engine.h"
 
 #define ERRLEN 1024
 
@@ -60,15 +63,31 @@ typedef struct sd_daemon {
     pgc_step version_step;
     int db_version;
 
+    /* The dedup engine, rebuilt from PostgreSQL at start; it always equals what is committed
+     * there, plus the batch in flight between dd_begin and dd_commit/dd_rollback. */
+    dd_engine *dedup;
+    int64_t next_seq; /* the seq of the next item the engine sees */
+
+    /* After a lost connection: reconnect with backoff, read the offsets back, then replay. */
+    uv_timer_t reconnect_timer;
+    uv_timer_t pg_watch; /* notices a connection lost while idle */
+    uint64_t reconnect_delay_ms;
+    bool reconnecting;
+    pgc_step recheck_step;
+    const char *recheck_params[1];
+
     bool stopping;
     bool finished;
     int exit_code;
-    uint64_t batches, events, pages, rejects;
+    uint64_t batches, events, pages, rejects, items, stories_created, merges, replays;
 } sd_daemon;
 
 static void maybe_flush(sd_daemon *d, bool force);
 static void maybe_finish(sd_daemon *d);
 static void on_finisher(uv_idle_t *idle);
+static void start_reconnect(sd_daemon *d, const char *why);
+static void on_offsets_rows(void *user, const PGresult *result);
+static void send_batch(sd_daemon *d);
 
 static int64_t now_ms(void)
 {
@@ -151,18 +170,35 @@ static void on_commit_sent(void *user)
 
 /* ---- Batches ------------------------------------------------------------------------------ */
 
-static void on_batch_done(void *user, int status, const char *error)
+/* Tells Kafka what PostgreSQL committed, for lag tools; failures are only logged. */
+static void commit_to_kafka(sd_daemon *d, const bt_batch *batch)
 {
-    sd_daemon *d = user;
-    bt_batch *batch = d->flushing;
-    if (status != 0) {
-        char what[ERRLEN + 128];
-        snprintf(what, sizeof(what), "writing a batch of %zu events failed: %s", bt_events(batch),
-                 error);
-        fail(d, what);
+    if (!d->config->kafka_commit || !d->kafka)
         return;
+    size_t count = bt_partition_count(batch);
+    rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new((int)count);
+    for (size_t i = 0; i < count; i++) {
+        const char *topic;
+        int32_t partition;
+        int64_t next;
+        bt_partition(batch, i, &topic, &partition, &next);
+        dm_partition *p = find_partition(d, topic, partition);
+        if (p && p->owned)
+            rd_kafka_topic_partition_list_add(list, topic, partition)->offset = next;
     }
-    crash_point(d, "after_commit");
+    char err[ERRLEN];
+    if (list->cnt > 0 && ki_commit_async(d->kafka, list, err, sizeof(err)) != 0)
+        sd_log_warning("kafka", "%s", err);
+    rd_kafka_topic_partition_list_destroy(list);
+}
+
+/* The flushing batch is in PostgreSQL: the engine keeps its changes, offsets move on. */
+static void batch_committed(sd_daemon *d)
+{
+    bt_batch *batch = d->flushing;
+    const sr_rows *stories = bt_stories(batch);
+    dd_commit(d->dedup);
+    d->next_seq = sr_next_seq(stories);
     for (size_t i = 0; i < bt_partition_count(batch); i++) {
         const char *topic;
         int32_t partition;
@@ -172,12 +208,19 @@ static void on_batch_done(void *user, int status, const char *error)
         if (p)
             p->stored_offset = next;
     }
+    commit_to_kafka(d, batch);
     d->batches++;
     d->events += bt_events(batch);
     d->pages += bt_pages(batch);
     d->rejects += bt_rejects(batch);
-    sd_log_debug("batch", "committed batch %" PRIu64 ": %zu events (%zu rejected), %zu partitions",
-                 d->batches, bt_events(batch), bt_rejects(batch), bt_partition_count(batch));
+    d->items += sr_sighting_count(stories);
+    d->stories_created += sr_created_count(stories);
+    d->merges += sr_merge_count(stories);
+    sd_log_debug("batch",
+                 "committed batch %" PRIu64 ": %zu events (%zu rejected), %zu items, %zu new "
+                 "stories, %zu merges, %zu partitions",
+                 d->batches, bt_events(batch), bt_rejects(batch), sr_sighting_count(stories),
+                 sr_created_count(stories), sr_merge_count(stories), bt_partition_count(batch));
     bt_reset(batch);
     d->spare = batch;
     d->flushing = NULL;
@@ -189,27 +232,167 @@ static void on_batch_done(void *user, int status, const char *error)
     maybe_finish(d);
 }
 
+static void on_batch_done(void *user, int status, const char *error)
+{
+    sd_daemon *d = user;
+    if (status != 0) {
+        /* Nothing of the batch is known to be committed: undo it in memory first. */
+        dd_rollback(d->dedup);
+        if (pgc_is_lost(d->pg)) {
+            char why[ERRLEN + 128];
+            snprintf(why, sizeof(why), "writing a batch of %zu events: %s", bt_events(d->flushing),
+                     error);
+            start_reconnect(d, why);
+            return;
+        }
+        char what[ERRLEN + 128];
+        snprintf(what, sizeof(what), "writing a batch of %zu events failed: %s",
+                 bt_events(d->flushing), error);
+        fail(d, what);
+        return;
+    }
+    crash_point(d, "after_commit");
+    d->reconnect_delay_ms = 0;
+    batch_committed(d);
+}
+
+/* A step reading the group's stored offsets into the partitions (on_offsets_rows). */
+static void offsets_step(sd_daemon *d, pgc_step *step, const char **params)
+{
+    params[0] = d->config->consumer_group;
+    *step = (pgc_step){
+        .kind = PGC_STEP_QUERY,
+        .sql = "SELECT kafka_topic, kafka_partition, next_offset FROM storyd_consumer_offset "
+               "WHERE consumer_group = $1",
+        .nparams = 1,
+        .params = params,
+        .on_result = on_offsets_rows,
+        .user = d,
+    };
+}
+
+/* ---- Lost connections ------------------------------------------------------------------- */
+
+/*
+ * The fate of the COMMIT in flight is unknown after a lost connection, so the
+ * offsets are read back: at the batch's next offsets, it committed (the engine
+ * replays it, as it would at a restart); at the expected ones, it did not (it
+ * is sent again, rebuilt: staging tables and prepared statements died with the
+ * connection); anything else means another owner moved on, and storyd stops.
+ */
+static void on_recheck_done(void *user, int status, const char *error)
+{
+    sd_daemon *d = user;
+    if (status != 0) {
+        if (pgc_is_lost(d->pg)) {
+            start_reconnect(d, error);
+            return;
+        }
+        char what[ERRLEN + 64];
+        snprintf(what, sizeof(what), "reading stored offsets back failed: %s", error);
+        fail(d, what);
+        return;
+    }
+    d->reconnecting = false;
+    bt_batch *batch = d->flushing;
+    if (!batch) {
+        if (!d->stopping && !d->revoking)
+            ki_set_draining(d->kafka, true);
+        maybe_flush(d, d->stopping);
+        maybe_finish(d);
+        return;
+    }
+    size_t committed = 0, pending = 0, count = bt_partition_count(batch);
+    for (size_t i = 0; i < count; i++) {
+        const char *topic;
+        int32_t partition;
+        int64_t next;
+        bt_partition(batch, i, &topic, &partition, &next);
+        dm_partition *p = find_partition(d, topic, partition);
+        int64_t stored = p ? p->stored_offset : -1;
+        if (stored == next)
+            committed++;
+        else if (stored == d->expected[i])
+            pending++;
+    }
+    if (committed == count) {
+        sd_log_notice("postgres", "the batch in flight had committed before the connection was "
+                                  "lost; applying it to the dedup state");
+        dd_begin(d->dedup);
+        if (bt_dedup(batch, d->dedup, d->next_seq) != 0) {
+            dd_rollback(d->dedup);
+            fail(d, "out of memory replaying a committed batch");
+            return;
+        }
+        batch_committed(d);
+    } else if (pending == count) {
+        sd_log_notice("postgres", "the batch in flight had not committed; sending it again");
+        d->replays++;
+        send_batch(d);
+    } else {
+        fail(d, "after reconnecting, the stored offsets match neither the batch in flight nor "
+                "what preceded it: another consumer owns these partitions now");
+    }
+}
+
+static void on_reconnected(void *user, int status, const char *error)
+{
+    sd_daemon *d = user;
+    if (status != 0) {
+        start_reconnect(d, error);
+        return;
+    }
+    sd_log_notice("postgres", "reconnected to %s; reading the stored offsets back",
+                  pgc_describe(d->pg));
+    offsets_step(d, &d->recheck_step, d->recheck_params);
+    if (pgc_run(d->pg, &d->recheck_step, 1, on_recheck_done, d) != 0)
+        start_reconnect(d, "the new connection is not usable");
+}
+
+static void on_reconnect_timer(uv_timer_t *timer)
+{
+    sd_daemon *d = timer->data;
+    if (d->finished)
+        return;
+    if (pgc_reconnect(d->pg, on_reconnected, d) != 0)
+        start_reconnect(d, "cannot start connecting to PostgreSQL");
+}
+
+/* A connection lost between jobs fails nothing, so it is noticed here and replaced early. */
+static void on_pg_watch(uv_timer_t *timer)
+{
+    sd_daemon *d = timer->data;
+    if (!d->finished && d->pg && !d->reconnecting && !d->flushing && !pgc_busy(d->pg) &&
+        pgc_is_lost(d->pg))
+        start_reconnect(d, "the idle connection was closed");
+}
+
+/* Schedules the next attempt, waiting twice as long each time up to storyd.reconnect_max_ms. */
+static void start_reconnect(sd_daemon *d, const char *why)
+{
+    if (d->finished)
+        return;
+    d->reconnecting = true;
+    d->reconnect_delay_ms = d->reconnect_delay_ms ? d->reconnect_delay_ms * 2 : 100;
+    if (d->reconnect_delay_ms > (uint64_t)d->config->reconnect_max_ms)
+        d->reconnect_delay_ms = (uint64_t)d->config->reconnect_max_ms;
+    sd_log_warning("postgres",
+                   "connection lost (%s); consumption paused, reconnecting in %" PRIu64 " ms", why,
+                   d->reconnect_delay_ms);
+    if (d->kafka)
+        ki_set_draining(d->kafka, false);
+    uv_timer_start(&d->reconnect_timer, on_reconnect_timer, d->reconnect_delay_ms, 0);
+}
+
 static void on_batch_timer(uv_timer_t *timer)
 {
     maybe_flush(timer->data, true);
 }
 
-/* Sends the filling batch when it is full, or when force is set and it holds anything. */
-static void maybe_flush(sd_daemon *d, bool force)
+/* Sends the flushing batch: the dedup pass, then its transaction. */
+static void send_batch(sd_daemon *d)
 {
-    if (d->finished || bt_events(d->filling) == 0)
-        return;
-    bool full = bt_events(d->filling) >= (size_t)d->config->batch_max_events;
-    if (!full && !force)
-        return;
-    if (d->flushing) {
-        /* One transaction at a time; stop taking messages until it commits. */
-        if (full)
-            ki_set_draining(d->kafka, false);
-        return;
-    }
-    uv_timer_stop(&d->batch_timer);
-    bt_batch *batch = d->filling;
+    bt_batch *batch = d->flushing;
     size_t count = bt_partition_count(batch);
     if (count > d->expected_cap) {
         int64_t *grown = realloc(d->expected, count * sizeof(*grown));
@@ -228,9 +411,12 @@ static void maybe_flush(sd_daemon *d, bool force)
         dm_partition *p = find_partition(d, topic, partition);
         d->expected[i] = p ? p->stored_offset : -1;
     }
+    dd_begin(d->dedup);
     pgc_step *steps;
     size_t nsteps;
-    if (bt_prepare(batch, d->config->consumer_group, d->expected, &steps, &nsteps) != 0) {
+    if (bt_dedup(batch, d->dedup, d->next_seq) != 0 ||
+        bt_prepare(batch, d->config->consumer_group, d->expected, &steps, &nsteps) != 0) {
+        dd_rollback(d->dedup);
         fail(d, "out of memory preparing a batch");
         return;
     }
@@ -239,14 +425,34 @@ static void maybe_flush(sd_daemon *d, bool force)
     steps[nsteps - 2].user = d;
     steps[nsteps - 1].on_sent = on_commit_sent;
     steps[nsteps - 1].user = d;
-    d->flushing = batch;
+    if (pgc_run(d->pg, steps, nsteps, on_batch_done, d) != 0) {
+        dd_rollback(d->dedup);
+        if (pgc_is_lost(d->pg))
+            start_reconnect(d, "the connection was lost before the batch was sent");
+        else
+            fail(d, "the PostgreSQL connection is not usable");
+    }
+}
+
+/* Sends the filling batch when it is full, or when force is set and it holds anything. */
+static void maybe_flush(sd_daemon *d, bool force)
+{
+    if (d->finished || bt_events(d->filling) == 0)
+        return;
+    bool full = bt_events(d->filling) >= (size_t)d->config->batch_max_events;
+    if (!full && !force)
+        return;
+    if (d->flushing || d->reconnecting) {
+        /* One transaction at a time; stop taking messages until it commits. */
+        if (full)
+            ki_set_draining(d->kafka, false);
+        return;
+    }
+    uv_timer_stop(&d->batch_timer);
+    d->flushing = d->filling;
     d->filling = d->spare;
     d->spare = NULL;
-    if (pgc_run(d->pg, steps, nsteps, on_batch_done, d) != 0) {
-        d->filling = batch;
-        d->flushing = NULL;
-        fail(d, "the PostgreSQL connection is not usable");
-    }
+    send_batch(d);
 }
 
 static void on_message(void *user, rd_kafka_message_t *message)
@@ -268,7 +474,9 @@ static void on_message(void *user, rd_kafka_message_t *message)
                         : "");
     }
     char why[512];
-    bt_added added = bt_add(d->filling, message, now_ms(), why, sizeof(why));
+    bt_extract extract = {.profiles = (const sp_profile *const *)d->profiles,
+                          .n_profiles = (size_t)d->n_profiles};
+    bt_added added = bt_add(d->filling, message, now_ms(), &extract, why, sizeof(why));
     if (added == BT_REJECTED) {
         sd_log_warning("kafka",
                        "%s[%d]@%" PRId64 ": event rejected (%s); recorded in "
@@ -369,16 +577,7 @@ static void on_assign(void *user, const rd_kafka_topic_partition_list_t *partiti
     }
     ctx->d = d;
     ctx->epoch = ++d->assign_epoch;
-    d->offsets_params[0] = d->config->consumer_group;
-    d->offsets_step = (pgc_step){
-        .kind = PGC_STEP_QUERY,
-        .sql = "SELECT kafka_topic, kafka_partition, next_offset FROM storyd_consumer_offset "
-               "WHERE consumer_group = $1",
-        .nparams = 1,
-        .params = d->offsets_params,
-        .on_result = on_offsets_rows,
-        .user = d,
-    };
+    offsets_step(d, &d->offsets_step, d->offsets_params);
     if (pgc_run(d->pg, &d->offsets_step, 1, on_offsets_loaded, ctx) != 0) {
         free(ctx);
         fail(d, "the PostgreSQL connection is not usable");
@@ -459,11 +658,15 @@ static void on_finisher(uv_idle_t *idle)
     uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->batch_timer, NULL);
     uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
+    uv_close((uv_handle_t *)&d->reconnect_timer, NULL);
+    uv_close((uv_handle_t *)&d->pg_watch, NULL);
     uv_close((uv_handle_t *)&d->finisher, NULL);
     sd_log_notice("storyd",
                   "stopped: %" PRIu64 " events (%" PRIu64 " pages, %" PRIu64
-                  " rejected) in %" PRIu64 " batches",
-                  d->events, d->pages, d->rejects, d->batches);
+                  " rejected) in %" PRIu64 " batches; %" PRIu64 " items, %" PRIu64
+                  " new stories, %" PRIu64 " merges; %" PRIu64 " batches sent again",
+                  d->events, d->pages, d->rejects, d->batches, d->items, d->stories_created,
+                  d->merges, d->replays);
 }
 
 static void maybe_finish(sd_daemon *d)
@@ -539,6 +742,7 @@ static void start_kafka(sd_daemon *d)
         .on_revoke = on_revoke,
         .on_fatal = on_kafka_fatal,
     };
+    uv_timer_start(&d->pg_watch, on_pg_watch, 1000, 1000);
     char err[ERRLEN];
     d->kafka = ki_new(&d->loop, d->config, &callbacks, d, err, sizeof(err));
     if (!d->kafka) {
@@ -561,6 +765,30 @@ static void on_version_row(void *user, const PGresult *result)
         d->db_version = atoi(PQgetvalue(result, 0, 0));
 }
 
+static void on_dedup_loaded(void *user, int status, const char *error, const dl_stats *stats)
+{
+    sd_daemon *d = user;
+    if (status != 0) {
+        fail(d, error);
+        return;
+    }
+    d->next_seq = stats->next_seq;
+    dd_stats engine = dd_get_stats(d->dedup);
+    sd_log_notice("dedup",
+                  "dedup state rebuilt from PostgreSQL: %zu sightings replayed into %zu stories "
+                  "(%zu aliases), next seq %" PRId64,
+                  stats->items, engine.stories, engine.aliases, stats->next_seq);
+    if (stats->mismatches || stats->gaps)
+        sd_log_warning("dedup",
+                       "%zu replayed answers differ from the stored ones and %zu seq gaps: the "
+                       "dedup engine or its configuration changed since those rows were written",
+                       stats->mismatches, stats->gaps);
+    if (!d->stopping)
+        start_kafka(d);
+    else
+        maybe_finish(d);
+}
+
 static void on_version_checked(void *user, int status, const char *error)
 {
     sd_daemon *d = user;
@@ -581,10 +809,12 @@ static void on_version_checked(void *user, int status, const char *error)
         fail(d, what);
         return;
     }
-    if (!d->stopping)
-        start_kafka(d);
-    else
+    if (d->stopping) {
         maybe_finish(d);
+        return;
+    }
+    if (dl_start(d->pg, d->dedup, 10000, on_dedup_loaded, d) != 0)
+        fail(d, "the PostgreSQL connection is not usable");
 }
 
 static void on_pg_connected(void *user, int status, const char *error)
@@ -615,10 +845,18 @@ int sd_daemon_run(const sd_config *config)
     d->config = config;
     d->filling = bt_new();
     d->spare = bt_new();
-    if (!d->filling || !d->spare || uv_loop_init(&d->loop) != 0) {
+    d->dedup = dd_new(NULL);
+    d->next_seq = 1;
+    bool statements = strcmp(config->write_method, "statements") == 0;
+    if (d->filling)
+        bt_set_statements(d->filling, statements);
+    if (d->spare)
+        bt_set_statements(d->spare, statements);
+    if (!d->filling || !d->spare || !d->dedup || uv_loop_init(&d->loop) != 0) {
         sd_log_error("storyd", "cannot initialize");
         bt_free(d->filling);
         bt_free(d->spare);
+        dd_free(d->dedup);
         free(d);
         return 1;
     }
@@ -627,9 +865,11 @@ int sd_daemon_run(const sd_config *config)
     uv_signal_init(&d->loop, &d->sighup);
     uv_timer_init(&d->loop, &d->batch_timer);
     uv_timer_init(&d->loop, &d->shutdown_timer);
+    uv_timer_init(&d->loop, &d->reconnect_timer);
+    uv_timer_init(&d->loop, &d->pg_watch);
     uv_idle_init(&d->loop, &d->finisher);
     d->sigterm.data = d->sigint.data = d->sighup.data = d->batch_timer.data =
-        d->shutdown_timer.data = d->finisher.data = d;
+        d->shutdown_timer.data = d->reconnect_timer.data = d->pg_watch.data = d->finisher.data = d;
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sighup, on_sighup, SIGHUP);
@@ -648,7 +888,8 @@ int sd_daemon_run(const sd_config *config)
     d->pg = pgc_new(&d->loop, config);
     if (d->finished) {
         /* The profiles failed: nothing to connect. */
-    } else if (!d->pg || pgc_connect(d->pg, on_pg_connected, d) != 0)
+    } else if (!d->pg || pgc_set_session_sql(d->pg, sr_stage_sql) != 0 ||
+               pgc_connect(d->pg, on_pg_connected, d) != 0)
         fail(d, "cannot start connecting to PostgreSQL (check the [postgres] keys)");
 
     uv_run(&d->loop, UV_RUN_DEFAULT);
@@ -670,6 +911,7 @@ int sd_daemon_run(const sd_config *config)
     bt_free(d->filling);
     bt_free(d->flushing);
     bt_free(d->spare);
+    dd_free(d->dedup);
     free(d);
     return code;
 }

@@ -154,6 +154,30 @@ static int set_conf(rd_kafka_conf_t *conf, const char *key, const char *value, c
     return 0;
 }
 
+/*
+ * Served by rd_kafka_consumer_poll on the loop. A failed advisory commit only delays what lag
+ * tools see: the next batch commits newer offsets, and PostgreSQL holds the truth.
+ */
+static void offset_commit_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                             rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    (void)rk;
+    (void)opaque;
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return;
+    if (err) {
+        sd_log_warning("kafka", "advisory offset commit to Kafka failed: %s",
+                       rd_kafka_err2str(err));
+        return;
+    }
+    for (int i = 0; offsets && i < offsets->cnt; i++) {
+        if (offsets->elems[i].err)
+            sd_log_warning("kafka", "advisory offset commit of %s[%d] failed: %s",
+                           offsets->elems[i].topic, (int)offsets->elems[i].partition,
+                           rd_kafka_err2str(offsets->elems[i].err));
+    }
+}
+
 ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks *callbacks,
                     void *user, char *err, size_t errlen)
 {
@@ -188,6 +212,7 @@ ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks
     rd_kafka_conf_set_log_cb(conf, log_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_offset_commit_cb(conf, offset_commit_cb);
 
     char inner[512];
     consumer->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, inner, sizeof(inner));
@@ -290,6 +315,20 @@ int ki_unassign(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *pa
     rd_kafka_resp_err_t rc = rd_kafka_assign(consumer->rk, NULL);
     if (rc) {
         snprintf(err, errlen, "unassign: %s", rd_kafka_err2str(rc));
+        return -1;
+    }
+    return 0;
+}
+
+int ki_commit_async(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *offsets,
+                    char *err, size_t errlen)
+{
+    /* Offsets of a lost assignment belong to whoever owns the partitions now. */
+    if (rd_kafka_assignment_lost(consumer->rk))
+        return 0;
+    rd_kafka_resp_err_t rc = rd_kafka_commit(consumer->rk, offsets, 1);
+    if (rc && rc != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        snprintf(err, errlen, "advisory offset commit to Kafka: %s", rd_kafka_err2str(rc));
         return -1;
     }
     return 0;

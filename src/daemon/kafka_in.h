@@ -59,6 +59,15 @@ int ki_unassign(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *pa
                 size_t errlen) __attribute__((warn_unused_result));
 
 /* "EAGER" or "COOPERATIVE", for logs. */
+/*
+ * Commits offsets (borrowed; each the next offset to read) to Kafka without
+ * waiting, after PostgreSQL committed them, so that kafka-consumer-groups and
+ * lag dashboards see progress. Advisory: failures are logged when the result
+ * arrives; nothing is committed for a lost assignment. Returns 0 or -1.
+ */
+int ki_commit_async(ki_consumer *consumer, const rd_kafka_topic_partition_list_t *offsets,
+                    char *err, size_t errlen);
+
 const char *ki_protocol(ki_consumer *consumer);
 
 /*

@@ -1,6 +1,8 @@
 #include "db/copy_text.h"
 
 #include <inttypes.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -88,4 +90,77 @@ void sd_copy_next_column(sd_buf *row)
 void sd_copy_end_row(sd_buf *row)
 {
     sd_buf_append_char(row, '\n');
+}
+
+int sd_copy_decode(const char *data, size_t len, size_t columns, sd_buf *values, size_t **offsets,
+                   size_t *rows)
+{
+    /* Values are written NUL-terminated one after the other; a NULL is recorded as SIZE_MAX. */
+    size_t cap = 0, count = 0, column = 0;
+    size_t *at = NULL;
+    sd_buf_reset(values);
+    size_t i = 0;
+    bool null = false;
+    size_t start = values->len;
+    while (i <= len) {
+        char c = i < len ? data[i] : '\n';
+        if (c == '\t' || c == '\n') {
+            if (i == len && column == 0 && values->len == start && !null)
+                break; /* the input ended after a row */
+            if (count == cap) {
+                cap = cap ? cap * 2 : 256;
+                size_t *grown = realloc(at, cap * sizeof(*grown));
+                if (!grown) {
+                    free(at);
+                    return -1;
+                }
+                at = grown;
+            }
+            at[count++] = null ? SIZE_MAX : start;
+            sd_buf_append_char(values, '\0');
+            start = values->len;
+            null = false;
+            column++;
+            if (c == '\n') {
+                if (column != columns) {
+                    free(at);
+                    return -1;
+                }
+                column = 0;
+            }
+            i++;
+            continue;
+        }
+        if (c == '\\' && i + 1 < len) {
+            char e = data[i + 1];
+            i += 2;
+            switch (e) {
+            case 'N':
+                null = true;
+                break;
+            case 't':
+                sd_buf_append_char(values, '\t');
+                break;
+            case 'n':
+                sd_buf_append_char(values, '\n');
+                break;
+            case 'r':
+                sd_buf_append_char(values, '\r');
+                break;
+            default:
+                sd_buf_append_char(values, e);
+                break;
+            }
+            continue;
+        }
+        sd_buf_append_char(values, c);
+        i++;
+    }
+    if (values->failed || column != 0) {
+        free(at);
+        return -1;
+    }
+    *offsets = at;
+    *rows = count / (columns ? columns : 1);
+    return 0;
 }

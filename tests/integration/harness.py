@@ -51,8 +51,19 @@ BROKERS = ENV["STORYD_KAFKA_BROKERS"]
 PG_DSN = ENV["STORYD_PG_DSN"]
 
 
-def psql(sql, dsn=PG_DSN, check=True):
+# The database psql() talks to unless told otherwise: a StorydTestCase points it at its own.
+_default_dsn = [PG_DSN]
+
+
+def dsn_with_dbname(dbname, dsn=PG_DSN):
+    """The same connection keys with another database."""
+    keys = [kv for kv in shlex.split(dsn) if not kv.startswith("dbname=")]
+    return " ".join(keys + ["dbname=" + dbname])
+
+
+def psql(sql, dsn=None, check=True):
     """Runs SQL with psql; returns rows as lists of strings (tab-separated output)."""
+    dsn = dsn or _default_dsn[0]
     proc = subprocess.run(
         ["psql", "-X", "-q", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1", dsn, "-c", sql],
         capture_output=True, text=True, timeout=60,
@@ -116,7 +127,11 @@ def page_events(count, prefix):
 
 
 class StorydTestCase(unittest.TestCase):
-    """Gives each test its own topic, consumer group and config file."""
+    """Gives each test its own topic, consumer group, database and config file.
+
+    One storyd deployment owns one database (its dedup state is the whole
+    sightings table), so tests that run in parallel each get a database.
+    """
 
     partitions = 3
 
@@ -124,6 +139,10 @@ class StorydTestCase(unittest.TestCase):
         self.tag = uuid.uuid4().hex[:10]
         self.topic = "it.%s.%s" % (self.__class__.__name__.lower(), self.tag)
         self.group = "it-%s" % self.tag
+        self.dbname = "it_%s" % self.tag
+        psql("CREATE DATABASE %s" % self.dbname, dsn=PG_DSN)
+        self.dsn = dsn_with_dbname(self.dbname)
+        _default_dsn[0] = self.dsn
         self.tmp = tempfile.TemporaryDirectory(prefix="storyd-it-")
         self.daemons = []
         run(["migrate"], self.write_config())
@@ -133,10 +152,13 @@ class StorydTestCase(unittest.TestCase):
         for daemon in self.daemons:
             daemon.kill()
         self.tmp.cleanup()
+        _default_dsn[0] = PG_DSN
+        if not os.environ.get("STORYD_KEEP_TEST_DATABASES"):
+            psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.dbname, dsn=PG_DSN)
 
     def write_config(self, name="storyd.conf", **overrides):
         """Writes a config; overrides are {"section.key": value}."""
-        dsn = dict(kv.split("=", 1) for kv in shlex.split(PG_DSN))
+        dsn = dict(kv.split("=", 1) for kv in shlex.split(getattr(self, "dsn", PG_DSN)))
         sections = {
             "storyd": {"input_topic": getattr(self, "topic", "unused"),
                        "consumer_group": getattr(self, "group", "unused"),

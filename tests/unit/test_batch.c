@@ -145,7 +145,7 @@ static bt_added add_valid(fixture *f, int32_t partition, int64_t offset)
     fake_message m;
     return bt_add(f->batch,
                   make_message(&m, f->rkt, partition, offset, f->valid, f->valid_len, NULL, 0),
-                  RECEIVED_MS, f->why, sizeof(f->why));
+                  RECEIVED_MS, NULL, f->why, sizeof(f->why));
 }
 
 static bt_added add_garbage(fixture *f, int32_t partition, int64_t offset)
@@ -154,7 +154,7 @@ static bt_added add_garbage(fixture *f, int32_t partition, int64_t offset)
     fake_message m;
     return bt_add(f->batch,
                   make_message(&m, f->rkt, partition, offset, garbage, sizeof(garbage), "key", 3),
-                  RECEIVED_MS, f->why, sizeof(f->why));
+                  RECEIVED_MS, NULL, f->why, sizeof(f->why));
 }
 
 static void assert_contains(const char *haystack, const char *needle)
@@ -271,7 +271,7 @@ static void test_empty_message_is_rejected_as_empty(void **state)
     fixture *f = *state;
     fake_message m;
     assert_int_equal(bt_add(f->batch, make_message(&m, f->rkt, 0, 9, NULL, 0, NULL, 0), RECEIVED_MS,
-                            f->why, sizeof(f->why)),
+                            NULL, f->why, sizeof(f->why)),
                      BT_REJECTED);
     assert_contains(f->why, "empty: ");
     assert_partition(f, 0, TOPIC, 0, 10);
@@ -288,7 +288,7 @@ static void test_field_error_is_rejected_as_invalid_field(void **state)
     assert_non_null(bytes);
     fake_message m;
     bt_added added = bt_add(f->batch, make_message(&m, f->rkt, 0, 1, bytes, len, NULL, 0),
-                            RECEIVED_MS, f->why, sizeof(f->why));
+                            RECEIVED_MS, NULL, f->why, sizeof(f->why));
     free(bytes);
     assert_int_equal(added, BT_REJECTED);
     assert_contains(f->why, "invalid_field: ");
@@ -350,7 +350,7 @@ static void test_same_partition_of_other_topic_is_separate(void **state)
     assert_int_equal(add_valid(f, 0, 5), BT_PAGE);
     assert_int_equal(bt_add(f->batch,
                             make_message(&m, f->other_rkt, 0, 50, f->valid, f->valid_len, NULL, 0),
-                            RECEIVED_MS, f->why, sizeof(f->why)),
+                            RECEIVED_MS, NULL, f->why, sizeof(f->why)),
                      BT_PAGE);
     assert_int_equal(bt_partition_count(f->batch), 2);
     assert_partition(f, 0, TOPIC, 0, 6);
@@ -476,11 +476,11 @@ static void test_prepare_copy_sql_names_every_column(void **state)
     const pgc_step *rejects = find_copy(steps, n, rejects_prefix);
     assert_non_null(pages);
     assert_non_null(rejects);
-    /* As many column names as every row has columns: 14 and 8. */
+    /* As many column names as every row has columns: 21 and 8. */
     size_t commas = 0;
     for (const char *c = pages->sql; *c; c++)
         commas += *c == ',';
-    assert_int_equal(commas + 1, 14);
+    assert_int_equal(commas + 1, 21);
     commas = 0;
     for (const char *c = rejects->sql; *c; c++)
         commas += *c == ',';
@@ -545,7 +545,7 @@ static void test_prepare_empty_batch(void **state)
 
 /* --- Rows ------------------------------------------------------------------------ */
 
-static void test_page_row_has_14_columns(void **state)
+static void test_page_row_has_21_columns(void **state)
 {
     fixture *f = *state;
     assert_int_equal(add_valid(f, 3, 77), BT_PAGE);
@@ -557,7 +557,7 @@ static void test_page_row_has_14_columns(void **state)
     assert_non_null(pages);
     columns c;
     split_row(pages->copy_data, pages->copy_len, 0, &c);
-    assert_int_equal(c.count, 14);
+    assert_int_equal(c.count, 21);
     /* The tab inside the url is escaped, so it does not split the column. */
     assert_string_equal(c.col[0], "https://news.example.kr/a\\tb");
     assert_string_equal(c.col[1], "https://news.example.kr/final");
@@ -580,6 +580,10 @@ static void test_page_row_has_14_columns(void **state)
     assert_string_equal(c.col[11], "77");
     assert_string_equal(c.col[12], "\\N"); /* hand-built message: no Kafka timestamp */
     assert_string_equal(c.col[13], "2024-03-15 12:34:57.789+00");
+    /* Extraction ran (no profile serves the host: the generic extractor) and did not fail. */
+    assert_string_equal(c.col[18], "utf-8");
+    assert_true(c.col[19][0] >= '0' && c.col[19][0] <= '9');
+    assert_string_equal(c.col[20], "\\N");
     free(c.text);
 }
 
@@ -589,7 +593,7 @@ static void test_page_row_writes_null_for_absent_fields(void **state)
     fake_message m;
     assert_int_equal(bt_add(f->batch,
                             make_message(&m, f->rkt, 0, 1, f->minimal, f->minimal_len, NULL, 0),
-                            RECEIVED_MS, f->why, sizeof(f->why)),
+                            RECEIVED_MS, NULL, f->why, sizeof(f->why)),
                      BT_PAGE);
     pgc_step *steps = NULL;
     size_t n = 0;
@@ -599,7 +603,7 @@ static void test_page_row_writes_null_for_absent_fields(void **state)
     assert_non_null(pages);
     columns c;
     split_row(pages->copy_data, pages->copy_len, 0, &c);
-    assert_int_equal(c.count, 14);
+    assert_int_equal(c.count, 21);
     assert_string_equal(c.col[0], "https://minimal.example/");
     assert_string_equal(c.col[1], "\\N"); /* final_url */
     assert_string_equal(c.col[2], "\\N"); /* fetched_at 0: unknown */
@@ -642,7 +646,7 @@ static void test_reject_row_without_key_writes_null(void **state)
     fixture *f = *state;
     fake_message m;
     assert_int_equal(bt_add(f->batch, make_message(&m, f->rkt, 0, 8, NULL, 0, NULL, 0), RECEIVED_MS,
-                            f->why, sizeof(f->why)),
+                            NULL, f->why, sizeof(f->why)),
                      BT_REJECTED);
     pgc_step *steps = NULL;
     size_t n = 0;
@@ -675,7 +679,7 @@ static void test_rows_follow_message_order(void **state)
     for (size_t i = 0; i < 3; i++) {
         columns c;
         split_row(pages->copy_data, pages->copy_len, i, &c);
-        assert_int_equal(c.count, 14);
+        assert_int_equal(c.count, 21);
         assert_string_equal(c.col[11], offsets[i]);
         free(c.text);
     }
@@ -797,7 +801,7 @@ static char *add_consumed(fixture *f, int64_t timestamp_ms)
     rd_kafka_timestamp_type_t ts_type;
     assert_int_equal(rd_kafka_message_timestamp(message, &ts_type), timestamp_ms);
     assert_int_equal(ts_type, RD_KAFKA_TIMESTAMP_CREATE_TIME);
-    bt_added added = bt_add(f->batch, message, RECEIVED_MS, f->why, sizeof(f->why));
+    bt_added added = bt_add(f->batch, message, RECEIVED_MS, NULL, f->why, sizeof(f->why));
     rd_kafka_message_destroy(message);
     rd_kafka_consumer_close(consumer);
     rd_kafka_destroy(consumer);
@@ -812,7 +816,7 @@ static char *add_consumed(fixture *f, int64_t timestamp_ms)
     assert_non_null(pages);
     columns c;
     split_row(pages->copy_data, pages->copy_len, 0, &c);
-    assert_int_equal(c.count, 14);
+    assert_int_equal(c.count, 21);
     assert_string_equal(c.col[9], TOPIC);
     assert_string_equal(c.col[10], "0");
     assert_string_equal(c.col[11], "0"); /* the first offset of a new topic */
@@ -872,7 +876,7 @@ int main(void)
         T(test_prepare_advance_params),
         T(test_prepare_advance_params_large_values),
         T(test_prepare_empty_batch),
-        T(test_page_row_has_14_columns),
+        T(test_page_row_has_21_columns),
         T(test_page_row_writes_null_for_absent_fields),
         T(test_reject_row_has_8_columns),
         T(test_reject_row_without_key_writes_null),

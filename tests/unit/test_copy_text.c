@@ -238,6 +238,43 @@ static void test_long_text_grows_buffer(void **state)
     }
 }
 
+/* Rows encoded for COPY decode back to the same values, NULLs and escapes included. */
+static void test_decode_round_trip(void **state)
+{
+    sd_buf *row = *state;
+    static const uint8_t bytes[] = {0xde, 0xad};
+    sd_copy_text(row, "a\tb\\c\nd");
+    sd_copy_next_column(row);
+    sd_copy_null(row);
+    sd_copy_next_column(row);
+    sd_copy_bytea(row, bytes, sizeof(bytes));
+    sd_copy_end_row(row);
+    sd_copy_text(row, "");
+    sd_copy_next_column(row);
+    sd_copy_text(row, "연길");
+    sd_copy_next_column(row);
+    sd_copy_int64(row, -5);
+    sd_copy_end_row(row);
+    sd_buf values;
+    sd_buf_init(&values);
+    size_t *at = NULL, rows = 0;
+    assert_int_equal(sd_copy_decode(row->data, row->len, 3, &values, &at, &rows), 0);
+    assert_int_equal(rows, 2);
+    assert_string_equal(values.data + at[0], "a\tb\\c\nd");
+    assert_true(at[1] == SIZE_MAX);
+    assert_string_equal(values.data + at[2], "\\xdead");
+    assert_string_equal(values.data + at[3], "");
+    assert_string_equal(values.data + at[4], "연길");
+    assert_string_equal(values.data + at[5], "-5");
+    free(at);
+    /* A row with the wrong number of columns is refused. */
+    assert_int_equal(sd_copy_decode(row->data, row->len, 2, &values, &at, &rows), -1);
+    assert_int_equal(sd_copy_decode("", 0, 2, &values, &at, &rows), 0);
+    assert_int_equal(rows, 0);
+    free(at);
+    sd_buf_release(&values);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -267,6 +304,7 @@ int main(void)
         T(test_int64_min_max),
         T(test_columns_and_rows),
         T(test_long_text_grows_buffer),
+        T(test_decode_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
