@@ -53,5 +53,12 @@ psql_ -c "SELECT kafka_partition AS partition, count(*) AS events,
                  to_char(fetched_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI') AS fetched_kst,
                  encode(content_hash, 'hex') AS content_hash
             FROM storyd_page_event WHERE kafka_topic = 'storyd.pages'
-           ORDER BY id DESC LIMIT 10"
+           ORDER BY id DESC LIMIT 10" \
+      -c "SELECT story_key, sightings, (SELECT count(*) FROM storyd_title_variant v
+                                          WHERE v.story_id = s.story_id) AS titles,
+                 left(title, 40) AS title, length(text) AS text_chars,
+                 to_char(first_seen_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI') AS first_kst
+            FROM storyd_story s ORDER BY sightings DESC, story_key LIMIT 10" \
+      -c "SELECT reason, count(*) AS links, round(avg(score)::numeric, 2) AS avg_score
+            FROM storyd_story_link GROUP BY 1 ORDER BY 2 DESC"
 echo "demo.sh: done. The services are still running: scripts/services.sh stop ends them."
