@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "core/extract.h"
 #include "daemon/profile_files.h"
+#include "db/story_rows.h"
 #include "dedup/engine.h"
 
 static json_t *string_or_null(const char *s)
@@ -195,7 +196,7 @@ static long process_line(sp_profile **profiles, int n_profiles, dd_engine *dedup
             .title = item->title,
             .title_key = item->title_key,
             .text_key = item->text_key,
-            .title_cut = item->cut == EX_CUT_PAGE_END && !item->text,
+            .title_cut = sr_title_cut(item),
             .seen_ms = seen_ms,
         };
         dd_result story;
