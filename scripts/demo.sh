@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on the bundled sample, from a fresh Debian 12 machine:
 # installs what is missing, builds storyd, starts a local Kafka broker and
-# PostgreSQL, creates the input topic, applies migrations, loads
+# PostgreSQL, creates storyd's topics, applies migrations, loads
 # samples/dspdaily-sample.jsonl into Kafka, runs the daemon until the topic is
 # drained, stops it with SIGTERM and prints what landed in PostgreSQL.
 # The services keep running afterwards; scripts/services.sh stop ends them.
@@ -21,9 +21,9 @@ storyd=build/storyd
 
 say "services"
 scripts/services.sh start
-if ! kcat -b 127.0.0.1:19092 -L -t "$topic" 2>/dev/null | grep -q "topic \"$topic\" with 3 partitions"; then
-  scripts/kafka.sh topics-create "$topic" 3 retention.ms=604800000 max.message.bytes=33554432
-fi
+# The input, story and dead-letter topics with storyd's documented settings; existing ones are
+# only checked.
+"$storyd" topics -c "$conf" --create
 "$storyd" migrate -c "$conf"
 
 say "load the sample into $topic"
@@ -60,5 +60,7 @@ psql_ -c "SELECT kafka_partition AS partition, count(*) AS events,
                  to_char(first_seen_at AT TIME ZONE 'Asia/Seoul', 'YYYY-MM-DD HH24:MI') AS first_kst
             FROM storyd_story s ORDER BY sightings DESC, story_key LIMIT 10" \
       -c "SELECT reason, count(*) AS links, round(avg(score)::numeric, 2) AS avg_score
-            FROM storyd_story_link GROUP BY 1 ORDER BY 2 DESC"
+            FROM storyd_story_link GROUP BY 1 ORDER BY 2 DESC" \
+      -c "SELECT kafka_topic, kind, count(*) AS outbox_rows, count(sent_at) AS sent
+            FROM storyd_outbox GROUP BY 1, 2 ORDER BY 1, 2"
 echo "demo.sh: done. The services are still running: scripts/services.sh stop ends them."

@@ -191,6 +191,9 @@ SELECT 'CREATE DATABASE storyd OWNER storyd'
 -- The integration tests give each test a database of its own (one storyd deployment owns a
 -- database); this cluster is a throwaway one.
 ALTER ROLE storyd CREATEDB;
+-- DROP DATABASE ... WITH (FORCE) of a test database must also end an autovacuum worker that
+-- happens to be in it, which takes pg_signal_backend.
+GRANT pg_signal_backend TO storyd;
 EOF
 }
 

@@ -4,11 +4,27 @@
 
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 
 #include "common/config.h"
 
-/* `storyd produce`: loads JSON Lines page events into a topic. Returns the exit code. */
-int sd_cmd_produce(const sd_config *config, const char *topic, char **files, int nfiles);
+/* The command-line options beyond -c and -o; every string is borrowed from argv, NULL when absent.
+ */
+typedef struct sd_cli_options {
+    const char *topic;        /* produce: the topic (default storyd.input_topic) */
+    double wait_seconds;      /* lag --wait */
+    bool create;              /* topics --create */
+    const char *format;       /* produce --format: protobuf, confluent or json */
+    const char *schema_id;    /* produce --schema-id, for confluent */
+    const char *content_type; /* produce --content-type: a header to add to every event */
+} sd_cli_options;
+
+/*
+ * `storyd produce`: loads JSON Lines page events into a topic, in the wire format the options
+ * name (docs/wire-formats.md). Returns the exit code.
+ */
+int sd_cmd_produce(const sd_config *config, const sd_cli_options *options, char **files,
+                   int nfiles);
 
 /*
  * `storyd process`: reads page events as JSON Lines from path ("-": stdin)
@@ -19,6 +35,12 @@ int sd_cmd_process(const sd_config *config, const char *path, bool extra_operand
 
 /* `storyd lag`: per-partition high watermark against the stored offset. Returns the exit code. */
 int sd_cmd_lag(const sd_config *config, double wait_seconds);
+
+/*
+ * `storyd topics`: describes and checks the configured topics; create makes the missing ones
+ * first. Returns the exit code.
+ */
+int sd_cmd_topics(const sd_config *config, bool create);
 
 /*
  * Builds a librdkafka configuration for a producer or a one-off client from

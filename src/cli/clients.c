@@ -5,34 +5,6 @@
 #include "cli/cli.h"
 #include "common/log.h"
 
-/* Keys that only a group consumer takes; a producer would warn about each of them. */
-static const char *const consumer_only_keys[] = {
-    "group.instance.id",
-    "auto.offset.reset",
-    "partition.assignment.strategy",
-    "session.timeout.ms",
-    "heartbeat.interval.ms",
-    "max.poll.interval.ms",
-    "fetch.min.bytes",
-    "fetch.wait.max.ms",
-    "fetch.max.bytes",
-    "queued.min.messages",
-    "queued.max.messages.kbytes",
-    "isolation.level",
-    "group.protocol.type",
-    "coordinator.query.interval.ms",
-    "check.crcs",
-};
-
-static bool consumer_only(const char *key)
-{
-    for (size_t i = 0; i < sizeof(consumer_only_keys) / sizeof(consumer_only_keys[0]); i++) {
-        if (strcmp(key, consumer_only_keys[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
 static void client_log_cb(const rd_kafka_t *rk, int level, const char *facility, const char *line)
 {
     (void)rk;
@@ -51,7 +23,7 @@ rd_kafka_conf_t *sd_kafka_client_conf(const sd_config *config, char *err, size_t
         return NULL;
     }
     for (size_t i = 0; i < config->kafka.count; i++) {
-        if (consumer_only(config->kafka.keys[i]))
+        if (sd_config_kafka_consumer_only(config->kafka.keys[i]))
             continue;
         if (rd_kafka_conf_set(conf, config->kafka.keys[i], config->kafka.values[i], inner,
                               sizeof(inner)) != RD_KAFKA_CONF_OK) {

@@ -5,21 +5,31 @@
  * epoch ms), "http_status", "content_type", "body" (text) or "body_base64",
  * "source_id", "publisher_hint", "headers": {name: value}}. Only url is
  * required. A bad line is reported with its file and line number and stops
- * the load before anything of it is sent.
+ * the load before anything of it is sent. --format confluent frames the
+ * protobuf bytes as the Schema Registry serializers do, --format json sends
+ * each line itself, and --content-type adds that header to every event
+ * (docs/wire-formats.md): for testing the daemon's inputs as producers send them.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "common/base64.h"
 #include "common/buf.h"
 #include "common/log.h"
-#include "storyd/v1/page_event.pb-c.h"
+#include "core/page_event.h"
+#include "core/page_event_json.h"
+
+/* How each event goes on the wire. */
+typedef struct produce_wire {
+    pe_format format;         /* PE_FORMAT_PROTOBUF, PE_FORMAT_CONFLUENT or PE_FORMAT_JSON */
+    uint32_t schema_id;       /* for PE_FORMAT_CONFLUENT */
+    const char *content_type; /* borrowed; NULL: no header */
+} produce_wire;
 
 typedef struct produce_state {
     size_t delivered;
@@ -40,176 +50,64 @@ static void delivery_cb(rd_kafka_t *rk, const rd_kafka_message_t *message, void 
     }
 }
 
-/* Parses RFC 3339 ("2026-03-02T08:15:00Z", "...+09:00", fractions allowed) into epoch ms. */
-static int parse_time(const char *text, int64_t *out_ms)
-{
-    struct tm tm = {0};
-    const char *rest = strptime(text, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!rest)
-        return -1;
-    int64_t millis = 0;
-    if (*rest == '.') {
-        int digits = 0;
-        rest++;
-        while (*rest >= '0' && *rest <= '9') {
-            if (digits < 3) {
-                millis = millis * 10 + (*rest - '0');
-                digits++;
-            }
-            rest++;
-        }
-        while (digits++ < 3)
-            millis *= 10;
-    }
-    int offset_minutes = 0;
-    if (*rest == 'Z' || *rest == 'z') {
-        rest++;
-    } else if (*rest == '+' || *rest == '-') {
-        int hours, minutes;
-        if (sscanf(rest + 1, "%2d:%2d", &hours, &minutes) != 2)
-            return -1;
-        offset_minutes = (hours * 60 + minutes) * (*rest == '-' ? -1 : 1);
-        rest += 6;
-    } else {
-        return -1;
-    }
-    if (*rest != '\0')
-        return -1;
-    time_t seconds = timegm(&tm);
-    *out_ms = ((int64_t)seconds - offset_minutes * 60) * 1000 + millis;
-    return 0;
-}
-
-static const char *opt_string(json_t *object, const char *key, char *err, size_t errlen,
-                              int *failed)
-{
-    json_t *value = json_object_get(object, key);
-    if (!value || json_is_null(value))
-        return "";
-    if (!json_is_string(value)) {
-        snprintf(err, errlen, "key %s: expected a string", key);
-        *failed = 1;
-        return "";
-    }
-    return json_string_value(value);
-}
-
-/* Builds the protobuf bytes of one line into out. Returns 0 or -1 with err. */
+/*
+ * Builds the protobuf bytes of one line into out with the converter the
+ * daemon's JSON input uses, then checks them with the daemon's decoder, so a
+ * line is refused here exactly when the daemon would reject it. Returns 0 or
+ * -1 with err.
+ */
 static int encode_line(json_t *line, sd_buf *out, const char **url, char *err, size_t errlen)
 {
-    Storyd__V1__PageEvent event = STORYD__V1__PAGE_EVENT__INIT;
-    int failed = 0;
-    if (!json_is_object(line)) {
-        snprintf(err, errlen, "expected a JSON object");
+    if (pe_json_to_protobuf(line, out, err, errlen) != PE_OK)
         return -1;
-    }
-    event.url = (char *)opt_string(line, "url", err, errlen, &failed);
-    event.final_url = (char *)opt_string(line, "final_url", err, errlen, &failed);
-    event.content_type = (char *)opt_string(line, "content_type", err, errlen, &failed);
-    event.source_id = (char *)opt_string(line, "source_id", err, errlen, &failed);
-    event.publisher_hint = (char *)opt_string(line, "publisher_hint", err, errlen, &failed);
-    if (failed)
-        return -1;
-    if (!event.url[0]) {
+    *url = json_string_value(json_object_get(line, "url"));
+    if (!*url || !(*url)[0]) {
         snprintf(err, errlen, "key url: required");
         return -1;
     }
-    *url = event.url;
-
-    json_t *fetched = json_object_get(line, "fetched_at");
-    if (json_is_integer(fetched)) {
-        event.fetched_at_ms = json_integer_value(fetched);
-    } else if (json_is_string(fetched)) {
-        if (parse_time(json_string_value(fetched), &event.fetched_at_ms) != 0) {
-            snprintf(err, errlen, "key fetched_at: '%s' is not RFC 3339 time",
-                     json_string_value(fetched));
-            return -1;
-        }
-    } else if (fetched && !json_is_null(fetched)) {
-        snprintf(err, errlen, "key fetched_at: expected RFC 3339 text or epoch milliseconds");
+    pe_page_event *event = NULL;
+    if (pe_decode((const uint8_t *)out->data, out->len, &event, err, errlen) != PE_OK)
         return -1;
-    }
-    json_t *status = json_object_get(line, "http_status");
-    if (status && !json_is_null(status)) {
-        if (!json_is_integer(status) || json_integer_value(status) < 0 ||
-            json_integer_value(status) > 999) {
-            snprintf(err, errlen, "key http_status: expected an integer 0..999");
-            return -1;
-        }
-        event.http_status = (uint32_t)json_integer_value(status);
-    }
-
-    sd_buf body;
-    sd_buf_init(&body);
-    json_t *text = json_object_get(line, "body");
-    json_t *b64 = json_object_get(line, "body_base64");
-    if (json_is_string(text)) {
-        event.body.data = (uint8_t *)json_string_value(text);
-        event.body.len = json_string_length(text);
-    } else if (json_is_string(b64)) {
-        if (sd_base64_decode(json_string_value(b64), &body) != 0) {
-            snprintf(err, errlen, "key body_base64: not base64");
-            sd_buf_release(&body);
-            return -1;
-        }
-        event.body.data = (uint8_t *)body.data;
-        event.body.len = body.len;
-    }
-
-    json_t *headers = json_object_get(line, "headers");
-    size_t nheaders = json_is_object(headers) ? json_object_size(headers) : 0;
-    Storyd__V1__PageEvent__HeadersEntry *entries =
-        calloc(nheaders ? nheaders : 1, sizeof(*entries));
-    Storyd__V1__PageEvent__HeadersEntry **entry_ptrs =
-        calloc(nheaders ? nheaders : 1, sizeof(*entry_ptrs));
-    int rc = 0;
-    if (!entries || !entry_ptrs) {
-        snprintf(err, errlen, "out of memory");
-        rc = -1;
-        goto done;
-    }
-    if (nheaders) {
-        const char *name;
-        json_t *value;
-        size_t i = 0;
-        json_object_foreach(headers, name, value)
-        {
-            if (!json_is_string(value)) {
-                snprintf(err, errlen, "key headers.%s: expected a string", name);
-                rc = -1;
-                goto done;
-            }
-            storyd__v1__page_event__headers_entry__init(&entries[i]);
-            entries[i].key = (char *)name;
-            entries[i].value = (char *)json_string_value(value);
-            entry_ptrs[i] = &entries[i];
-            i++;
-        }
-        event.n_headers = nheaders;
-        event.headers = entry_ptrs;
-    }
-    size_t size = storyd__v1__page_event__get_packed_size(&event);
-    sd_buf_reset(out);
-    sd_buf_append(out, "", 0);
-    char *packed = malloc(size ? size : 1);
-    if (!packed) {
-        snprintf(err, errlen, "out of memory");
-        rc = -1;
-        goto done;
-    }
-    storyd__v1__page_event__pack(&event, (uint8_t *)packed);
-    sd_buf_append(out, packed, size);
-    free(packed);
-done:
-    free(entries);
-    free(entry_ptrs);
-    sd_buf_release(&body);
-    return rc;
+    pe_free(event);
+    return 0;
 }
 
 /* Produces one file; returns the number of lines sent or -1. */
+/*
+ * The value of one event in the wire format: the protobuf bytes as they are, framed, or the JSON
+ * line itself (without its line end). Returns 0, or -1 when out of memory.
+ */
+static int wire_value(const produce_wire *wire, const sd_buf *packed, const char *line,
+                      size_t line_len, sd_buf *framed, const void **value, size_t *value_len)
+{
+    if (wire->format == PE_FORMAT_JSON) {
+        while (line_len > 0 && (line[line_len - 1] == '\n' || line[line_len - 1] == '\r'))
+            line_len--;
+        *value = line;
+        *value_len = line_len;
+        return 0;
+    }
+    if (wire->format == PE_FORMAT_CONFLUENT) {
+        /* Magic byte 0, the schema id big-endian, and message indexes [0] as the one byte 0. */
+        sd_buf_reset(framed);
+        sd_buf_append_char(framed, 0);
+        for (int shift = 24; shift >= 0; shift -= 8)
+            sd_buf_append_char(framed, (char)((wire->schema_id >> shift) & 0xff));
+        sd_buf_append_char(framed, 0);
+        sd_buf_append(framed, packed->data, packed->len);
+        if (framed->failed)
+            return -1;
+        *value = framed->data;
+        *value_len = framed->len;
+        return 0;
+    }
+    *value = packed->data;
+    *value_len = packed->len;
+    return 0;
+}
+
 static long produce_file(rd_kafka_t *rk, const char *topic, const char *path, bool progress,
-                         produce_state *state)
+                         const produce_wire *wire, produce_state *state)
 {
     FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
     if (!file) {
@@ -220,8 +118,9 @@ static long produce_file(rd_kafka_t *rk, const char *topic, const char *path, bo
     size_t cap = 0;
     ssize_t len;
     long lineno = 0, sent = 0;
-    sd_buf packed;
+    sd_buf packed, framed;
     sd_buf_init(&packed);
+    sd_buf_init(&framed);
     while ((len = getline(&line, &cap, file)) != -1) {
         lineno++;
         if (len <= 1 && (len == 0 || line[0] == '\n'))
@@ -241,11 +140,28 @@ static long produce_file(rd_kafka_t *rk, const char *topic, const char *path, bo
             sent = -1;
             break;
         }
+        const void *value;
+        size_t value_len;
+        if (wire_value(wire, &packed, line, (size_t)len, &framed, &value, &value_len) != 0) {
+            sd_log_error("produce", "%s:%ld: out of memory", path, lineno);
+            json_decref(object);
+            sent = -1;
+            break;
+        }
         rd_kafka_resp_err_t rc;
         for (;;) {
+            rd_kafka_headers_t *headers = NULL;
+            if (wire->content_type) {
+                headers = rd_kafka_headers_new(1);
+                rd_kafka_header_add(headers, "content-type", -1, wire->content_type, -1);
+            }
             rc = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(url, strlen(url)),
-                                   RD_KAFKA_V_VALUE(packed.data, packed.len),
+                                   RD_KAFKA_V_VALUE((void *)value, value_len),
+                                   RD_KAFKA_V_HEADERS(headers),
                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            /* The message owns the headers only when it was accepted. */
+            if (rc && headers)
+                rd_kafka_headers_destroy(headers);
             if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL)
                 break;
             rd_kafka_poll(rk, 100);
@@ -266,14 +182,37 @@ static long produce_file(rd_kafka_t *rk, const char *topic, const char *path, bo
         fprintf(stderr, "\r\033[K");
     free(line);
     sd_buf_release(&packed);
+    sd_buf_release(&framed);
     if (file != stdin)
         fclose(file);
     return sent;
 }
 
-int sd_cmd_produce(const sd_config *config, const char *topic, char **files, int nfiles)
+int sd_cmd_produce(const sd_config *config, const sd_cli_options *options, char **files, int nfiles)
 {
     char err[512];
+    const char *topic = options->topic ? options->topic : config->input_topic;
+    produce_wire wire = {
+        .format = PE_FORMAT_PROTOBUF, .schema_id = 1, .content_type = options->content_type};
+    if (options->format) {
+        wire.format = pe_format_parse(options->format);
+        if (wire.format != PE_FORMAT_PROTOBUF && wire.format != PE_FORMAT_CONFLUENT &&
+            wire.format != PE_FORMAT_JSON) {
+            sd_log_error("produce", "--format %s: expected protobuf, confluent or json",
+                         options->format);
+            return 2;
+        }
+    }
+    if (options->schema_id) {
+        char *end;
+        long long id = strtoll(options->schema_id, &end, 10);
+        if (*end || end == options->schema_id || id < 0 || id > INT32_MAX) {
+            sd_log_error("produce", "--schema-id %s: expected a number from 0 to %d",
+                         options->schema_id, INT32_MAX);
+            return 2;
+        }
+        wire.schema_id = (uint32_t)id;
+    }
     rd_kafka_conf_t *conf = sd_kafka_client_conf(config, err, sizeof(err));
     if (!conf) {
         sd_log_error("produce", "%s", err);
@@ -300,7 +239,7 @@ int sd_cmd_produce(const sd_config *config, const char *topic, char **files, int
     long total = 0;
     int code = 0;
     for (int i = 0; i < nfiles; i++) {
-        long sent = produce_file(rk, topic, files[i], progress, &state);
+        long sent = produce_file(rk, topic, files[i], progress, &wire, &state);
         if (sent < 0) {
             code = 1;
             break;

@@ -24,10 +24,14 @@ static void usage(FILE *out)
             "commands:\n"
             "  run                 consume page events and write them to PostgreSQL\n"
             "  migrate             apply schemas/*.sql migrations the database lacks\n"
-            "  produce [--topic T] FILE.jsonl...\n"
-            "                      publish JSON Lines page events (T: storyd.input_topic)\n"
+            "  produce [--topic T] [--format F] [--schema-id N] [--content-type C] FILE.jsonl...\n"
+            "                      publish JSON Lines page events (T: storyd.input_topic) as\n"
+            "                      F: protobuf (default), confluent (framed with schema id N,\n"
+            "                      default 1) or json; C: a content-type header to add\n"
             "  lag [--wait SECONDS]\n"
             "                      high watermarks against stored offsets; --wait until zero\n"
+            "  topics [--create]   check the topics storyd reads and writes; --create makes\n"
+            "                      the missing ones with the documented settings\n"
             "  process [FILE|-]    extract the story items of JSON Lines page events, offline\n"
             "  check-config        load and validate the configuration, then exit\n"
             "  version             print versions of storyd and its libraries\n"
@@ -37,13 +41,20 @@ static void usage(FILE *out)
 }
 
 /* Parses common options; returns the index of the first operand or -1 on error. */
-static int parse_options(int argc, char **argv, sd_config *config, const char **topic,
-                         double *wait_seconds, bool needs_kafka)
+static int parse_options(int argc, char **argv, sd_config *config, sd_cli_options *cli,
+                         bool needs_kafka)
 {
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'}, {"option", required_argument, NULL, 'o'},
-        {"topic", required_argument, NULL, 't'},  {"wait", required_argument, NULL, 'w'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+        {"config", required_argument, NULL, 'c'},
+        {"option", required_argument, NULL, 'o'},
+        {"topic", required_argument, NULL, 't'},
+        {"wait", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},
+        {"create", no_argument, NULL, 'C'},
+        {"format", required_argument, NULL, 'F'},
+        {"schema-id", required_argument, NULL, 'S'},
+        {"content-type", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
     const char *config_path = NULL;
     /* Overrides apply after the file, whatever their order on the command line. */
@@ -64,10 +75,22 @@ static int parse_options(int argc, char **argv, sd_config *config, const char **
             overrides[noverrides++] = optarg;
             break;
         case 't':
-            *topic = optarg;
+            cli->topic = optarg;
             break;
         case 'w':
-            *wait_seconds = atof(optarg);
+            cli->wait_seconds = atof(optarg);
+            break;
+        case 'C':
+            cli->create = true;
+            break;
+        case 'F':
+            cli->format = optarg;
+            break;
+        case 'S':
+            cli->schema_id = optarg;
+            break;
+        case 'T':
+            cli->content_type = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -192,10 +215,9 @@ int main(int argc, char **argv)
         sd_log_error("storyd", "out of memory");
         return 1;
     }
-    const char *topic = NULL;
-    double wait_seconds = 0;
+    sd_cli_options cli = {0};
     bool offline = strcmp(command, "process") == 0 || strcmp(command, "migrate") == 0;
-    int first = parse_options(argc, argv, config, &topic, &wait_seconds, !offline);
+    int first = parse_options(argc, argv, config, &cli, !offline);
     int code = 2;
     if (first < 0) {
         code = 2;
@@ -207,13 +229,14 @@ int main(int argc, char **argv)
         if (first >= argc) {
             sd_log_error("produce", "no input files (use - for standard input)");
         } else {
-            code = sd_cmd_produce(config, topic ? topic : config->input_topic, argv + first,
-                                  argc - first);
+            code = sd_cmd_produce(config, &cli, argv + first, argc - first);
         }
     } else if (strcmp(command, "process") == 0) {
         code = sd_cmd_process(config, first < argc ? argv[first] : "-", argc - first > 1);
+    } else if (strcmp(command, "topics") == 0) {
+        code = sd_cmd_topics(config, cli.create);
     } else if (strcmp(command, "lag") == 0) {
-        code = sd_cmd_lag(config, wait_seconds);
+        code = sd_cmd_lag(config, cli.wait_seconds);
     } else if (strcmp(command, "check-config") == 0) {
         code = cmd_check_config(config);
     } else {

@@ -16,6 +16,21 @@
 static const sd_config_key config_keys[] = {
     KEY("storyd", "input_topic", SD_CFG_STRING, "storyd.pages", input_topic, 0, 0, false,
         "Kafka topic the crawler publishes page events to."),
+    KEY("storyd", "story_topic", SD_CFG_STRING, "storyd.stories", story_topic, 0, 0, false,
+        "Kafka topic of story events (storyd/v1/story_event.proto), sent through the outbox; "
+        "empty: none."),
+    KEY("storyd", "dead_letter_topic", SD_CFG_STRING, "storyd.dead-letters", dead_letter_topic, 0,
+        0, false,
+        "Kafka topic of the events that cannot be decoded or extracted (original key and bytes, "
+        "headers naming the error)."),
+    KEY("storyd", "input_format", SD_CFG_STRING, "auto", input_format, 0, 0, false,
+        "Wire format of page events: auto (a content-type header, else the first byte), "
+        "protobuf, confluent (Schema Registry framing) or json (docs/wire-formats.md)."),
+    KEY("storyd", "relay_batch", SD_CFG_INT, "1000", relay_batch, 1, 100000, true,
+        "Outbox rows the relay reads and sends per round."),
+    KEY("storyd", "outbox_retention_s", SD_CFG_INT, "86400", outbox_retention_s, 0, 315360000, true,
+        "Seconds a sent outbox row is kept (to look at, or to compare with the topic) before the "
+        "relay deletes it; unsent rows are never deleted."),
     KEY("storyd", "consumer_group", SD_CFG_STRING, "storyd", consumer_group, 0, 0, false,
         "Kafka consumer group; also the key of the offsets stored in PostgreSQL."),
     KEY("storyd", "profile_dir", SD_CFG_STRING, NULL, profile_dir, 0, 0, true,
@@ -338,6 +353,10 @@ int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, siz
         snprintf(err, errlen, "storyd.input_topic is required");
         return -1;
     }
+    if (!config->dead_letter_topic || !config->dead_letter_topic[0]) {
+        snprintf(err, errlen, "storyd.dead_letter_topic is required: bad input must not vanish");
+        return -1;
+    }
     if (!config->consumer_group || !config->consumer_group[0]) {
         snprintf(err, errlen, "storyd.consumer_group is required");
         return -1;
@@ -349,6 +368,16 @@ int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, siz
                  "test.crash_point: '%s' is not one of before_commit, after_commit_sent, "
                  "after_commit",
                  config->test_crash_point);
+        return -1;
+    }
+    static const char *const formats[] = {"auto", "protobuf", "confluent", "json"};
+    bool known_format = false;
+    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+        known_format |= config->input_format && strcmp(config->input_format, formats[i]) == 0;
+    if (!known_format) {
+        snprintf(err, errlen,
+                 "storyd.input_format: '%s' is not one of auto, protobuf, confluent, json",
+                 config->input_format ? config->input_format : "");
         return -1;
     }
     if (!config->write_method || (strcmp(config->write_method, "copy") != 0 &&
@@ -373,4 +402,32 @@ void sd_config_print_help(FILE *out)
         fprintf(out, "  %s.* (passed through to %s as is)\n", passthrough_sections[i],
                 strcmp(passthrough_sections[i], "kafka") == 0 ? "librdkafka" : "libpq");
     }
+}
+
+/* Keys that only a group consumer takes; a producer would warn about each of them. */
+static const char *const consumer_only_keys[] = {
+    "group.instance.id",
+    "auto.offset.reset",
+    "partition.assignment.strategy",
+    "session.timeout.ms",
+    "heartbeat.interval.ms",
+    "max.poll.interval.ms",
+    "fetch.min.bytes",
+    "fetch.wait.max.ms",
+    "fetch.max.bytes",
+    "queued.min.messages",
+    "queued.max.messages.kbytes",
+    "isolation.level",
+    "group.protocol.type",
+    "coordinator.query.interval.ms",
+    "check.crcs",
+};
+
+bool sd_config_kafka_consumer_only(const char *key)
+{
+    for (size_t i = 0; i < sizeof(consumer_only_keys) / sizeof(consumer_only_keys[0]); i++) {
+        if (strcmp(key, consumer_only_keys[i]) == 0)
+            return true;
+    }
+    return false;
 }

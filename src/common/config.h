@@ -41,9 +41,14 @@ typedef struct sd_kv_list {
 } sd_kv_list;
 
 typedef struct sd_config {
-    char *input_topic;    /* owned */
-    char *consumer_group; /* owned */
-    char *profile_dir;    /* owned; NULL: the installed profiles, else those of the source tree */
+    char *input_topic;       /* owned */
+    char *story_topic;       /* owned; "" turns story events off */
+    char *dead_letter_topic; /* owned */
+    char *input_format;      /* owned; "auto", "protobuf", "confluent" or "json" */
+    long relay_batch;        /* outbox rows read and sent per round */
+    long outbox_retention_s; /* sent outbox rows older than this are deleted */
+    char *consumer_group;    /* owned */
+    char *profile_dir; /* owned; NULL: the installed profiles, else those of the source tree */
     sd_log_level log_level;
     long batch_max_events;
     long batch_max_wait_ms;
@@ -86,6 +91,9 @@ int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, siz
 
 /* Returns the value of a passthrough key, or NULL. Borrowed from the list. */
 const char *sd_kv_get(const sd_kv_list *list, const char *key);
+
+/* Whether a [kafka] key is one only a group consumer takes (producers would warn about it). */
+bool sd_config_kafka_consumer_only(const char *key);
 
 /* The key table, for --help, the sample config and the man page. */
 const sd_config_key *sd_config_keys(size_t *count);

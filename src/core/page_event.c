@@ -6,6 +6,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "core/page_event_internal.h"
 #include "core/utf8.h"
 #include "storyd/v1/page_event.pb-c.h"
 
@@ -30,6 +31,10 @@ const char *pe_status_name(pe_status status)
         return "invalid_field";
     case PE_ERR_NOMEM:
         return "out_of_memory";
+    case PE_ERR_FRAMING:
+        return "framing";
+    case PE_ERR_JSON:
+        return "json";
     }
     return "unknown";
 }
@@ -133,6 +138,16 @@ pe_status pe_decode(const uint8_t *data, size_t len, pe_page_event **out, char *
         snprintf(err, errlen, "message has no value");
         return PE_ERR_EMPTY;
     }
+    return pe_decode_payload(data, len, out, err, errlen);
+}
+
+pe_status pe_decode_payload(const uint8_t *data, size_t len, pe_page_event **out, char *err,
+                            size_t errlen)
+{
+    *out = NULL;
+    /* protobuf-c reads nothing of a zero-length message, but wants a pointer all the same. */
+    if (!data)
+        data = (const uint8_t *)"";
     Storyd__V1__PageEvent *msg = storyd__v1__page_event__unpack(NULL, len, data);
     if (!msg) {
         snprintf(err, errlen, "%zu bytes do not decode as storyd.v1.PageEvent", len);
@@ -196,6 +211,8 @@ pe_status pe_decode(const uint8_t *data, size_t len, pe_page_event **out, char *
     }
     event->headers = storage->headers;
     event->header_count = msg->n_headers;
+    event->format = PE_FORMAT_PROTOBUF;
+    event->schema_id = -1;
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, XXH3_128bits(msg->body.data, msg->body.len));
     memcpy(event->content_hash, canonical.digest, sizeof(event->content_hash));

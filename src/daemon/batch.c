@@ -35,7 +35,7 @@ typedef struct bt_statement {
     size_t params_cap;
 } bt_statement;
 
-#define BT_MAX_COPIES 5
+#define BT_MAX_COPIES 7
 
 /* An extracted page waiting for the dedup pass of its batch. */
 typedef struct bt_page {
@@ -49,7 +49,10 @@ typedef struct bt_page {
 struct bt_batch {
     sd_buf pages;   /* COPY rows for storyd_page_event */
     sd_buf rejects; /* COPY rows for storyd_rejected_event */
-    size_t page_count, reject_count;
+    sd_buf dead;    /* COPY rows for storyd_outbox: dead letters */
+    size_t page_count, reject_count, dead_count;
+    const char *dead_letter_topic; /* borrowed from the config; NULL: none */
+    pe_format input_format;        /* PE_FORMAT_AUTO unless the config forces one */
     bt_page *extracted;
     size_t n_extracted, cap_extracted;
     sr_page *sr_pages; /* built from extracted for sr_build */
@@ -71,10 +74,13 @@ static const char copy_pages_sql[] =
     "COPY storyd_page_event (url, final_url, fetched_at, http_status, content_type, body_size,"
     " content_hash, source_id, publisher_hint, kafka_topic, kafka_partition, kafka_offset,"
     " kafka_timestamp, received_at, page_kind, canonical_url, profile, profile_version, charset,"
-    " item_count, extract_error) FROM STDIN";
+    " item_count, extract_error, wire_format, schema_id) FROM STDIN";
 static const char copy_rejects_sql[] =
     "COPY storyd_rejected_event (kafka_topic, kafka_partition, kafka_offset, kafka_key,"
     " value_size, error_class, error_message, received_at) FROM STDIN";
+static const char copy_dead_sql[] =
+    "COPY storyd_outbox (event_id, kind, kafka_topic, kafka_key, value, error_class,"
+    " error_message, source_topic, source_partition, source_offset) FROM STDIN";
 static const char advance_sql[] = "SELECT storyd_advance_offset($1, $2, $3, $4, $5)";
 
 bt_batch *bt_new(void)
@@ -84,6 +90,7 @@ bt_batch *bt_new(void)
         return NULL;
     sd_buf_init(&batch->pages);
     sd_buf_init(&batch->rejects);
+    sd_buf_init(&batch->dead);
     for (int i = 0; i < BT_MAX_COPIES; i++)
         sd_buf_init(&batch->statement[i].values);
     batch->stories = sr_new();
@@ -98,7 +105,8 @@ void bt_reset(bt_batch *batch)
 {
     sd_buf_reset(&batch->pages);
     sd_buf_reset(&batch->rejects);
-    batch->page_count = batch->reject_count = 0;
+    sd_buf_reset(&batch->dead);
+    batch->page_count = batch->reject_count = batch->dead_count = 0;
     for (size_t i = 0; i < batch->n_extracted; i++) {
         ex_page_free(batch->extracted[i].page);
         free(batch->extracted[i].page_url);
@@ -119,6 +127,7 @@ void bt_free(bt_batch *batch)
     bt_reset(batch);
     sd_buf_release(&batch->pages);
     sd_buf_release(&batch->rejects);
+    sd_buf_release(&batch->dead);
     free(batch->partitions);
     free(batch->steps);
     free(batch->extracted);
@@ -228,7 +237,23 @@ static void add_page_row(bt_batch *batch, const pe_page_event *event, const char
         }
         sd_copy_text(row, extract_error);
     }
+    sd_copy_next_column(row);
+    sd_copy_text(row, pe_format_name(event->format));
+    sd_copy_next_column(row);
+    if (event->schema_id >= 0)
+        sd_copy_int64(row, event->schema_id);
+    else
+        sd_copy_null(row);
     sd_copy_end_row(row);
+}
+
+/* The message's key as a bytea column, or NULL when it has none. */
+static void copy_key(sd_buf *row, const rd_kafka_message_t *message)
+{
+    if (message->key)
+        sd_copy_bytea(row, message->key, message->key_len);
+    else
+        sd_copy_null(row);
 }
 
 static void add_reject_row(bt_batch *batch, const char *topic, const rd_kafka_message_t *message,
@@ -241,10 +266,7 @@ static void add_reject_row(bt_batch *batch, const char *topic, const rd_kafka_me
     sd_copy_next_column(row);
     sd_copy_int64(row, message->offset);
     sd_copy_next_column(row);
-    if (message->key)
-        sd_copy_bytea(row, message->key, message->key_len);
-    else
-        sd_copy_null(row);
+    copy_key(row, message);
     sd_copy_next_column(row);
     sd_copy_int64(row, (int64_t)message->len);
     sd_copy_next_column(row);
@@ -255,6 +277,52 @@ static void add_reject_row(bt_batch *batch, const char *topic, const rd_kafka_me
     sd_copy_next_column(row);
     sd_copy_timestamp_ms(row, received_ms);
     sd_copy_end_row(row);
+}
+
+/*
+ * The message as it came, bound for the dead-letter topic through the outbox, in the
+ * transaction that advances its offset: a crash can neither lose it nor skip it.
+ */
+static void add_dead_letter(bt_batch *batch, const char *topic, const rd_kafka_message_t *message,
+                            const char *error_class, const char *error)
+{
+    if (!batch->dead_letter_topic)
+        return;
+    sd_buf *row = &batch->dead;
+    sd_buf_printf(row, "dl/");
+    sd_copy_text(row, topic);
+    sd_buf_printf(row, "/%" PRId32 "/%" PRId64, message->partition, message->offset);
+    sd_copy_next_column(row);
+    sd_copy_text(row, "dead_letter");
+    sd_copy_next_column(row);
+    sd_copy_text(row, batch->dead_letter_topic);
+    sd_copy_next_column(row);
+    copy_key(row, message);
+    sd_copy_next_column(row);
+    sd_copy_bytea(row, message->payload, message->len);
+    sd_copy_next_column(row);
+    sd_copy_text(row, error_class);
+    sd_copy_next_column(row);
+    sd_copy_text(row, error);
+    sd_copy_next_column(row);
+    sd_copy_text(row, topic);
+    sd_copy_next_column(row);
+    sd_copy_int64(row, message->partition);
+    sd_copy_next_column(row);
+    sd_copy_int64(row, message->offset);
+    sd_copy_end_row(row);
+    batch->dead_count++;
+}
+
+void bt_set_topics(bt_batch *batch, const char *story_topic, const char *dead_letter_topic)
+{
+    sr_set_event_topic(batch->stories, story_topic);
+    batch->dead_letter_topic = dead_letter_topic;
+}
+
+size_t bt_dead_letters(const bt_batch *batch)
+{
+    return batch->dead_count;
 }
 
 /* When the page's items were seen: its fetch time, else the Kafka timestamp, else now. */
@@ -311,6 +379,30 @@ static int extract_page(bt_batch *batch, const bt_extract *extract, const pe_pag
     return 0;
 }
 
+/*
+ * The message's last "content-type" header as a string in out, or NULL when it has none (or one
+ * too long to be a media type storyd knows: the bytes decide then).
+ */
+static const char *content_type_header(const rd_kafka_message_t *message, char *out, size_t len)
+{
+    rd_kafka_headers_t *headers = NULL;
+    const void *value = NULL;
+    size_t size = 0;
+    if (rd_kafka_message_headers(message, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR ||
+        rd_kafka_header_get_last(headers, "content-type", &value, &size) !=
+            RD_KAFKA_RESP_ERR_NO_ERROR ||
+        !value || size >= len)
+        return NULL;
+    memcpy(out, value, size);
+    out[size] = '\0';
+    return out;
+}
+
+void bt_set_input_format(bt_batch *batch, pe_format format)
+{
+    batch->input_format = format;
+}
+
 bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t received_ms,
                 const bt_extract *extract, char *why, size_t whylen)
 {
@@ -320,7 +412,11 @@ bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t rece
         return BT_NOMEM;
     pe_page_event *event = NULL;
     char error[640];
-    pe_status status = pe_decode(message->payload, message->len, &event, error, sizeof(error));
+    char content_type[128];
+    pe_status status =
+        pe_decode_message(message->payload, message->len, batch->input_format,
+                          content_type_header(message, content_type, sizeof(content_type)), &event,
+                          error, sizeof(error));
     if (status == PE_OK) {
         ex_page *page;
         char extract_error[640];
@@ -331,16 +427,19 @@ bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t rece
             return BT_NOMEM;
         }
         add_page_row(batch, event, topic, message, received_ms, page, extract_error);
+        if (!page)
+            add_dead_letter(batch, topic, message, "extract", extract_error);
         pe_free(event);
         batch->page_count++;
     } else if (status == PE_ERR_NOMEM) {
         return BT_NOMEM;
     } else {
         add_reject_row(batch, topic, message, received_ms, pe_status_name(status), error);
+        add_dead_letter(batch, topic, message, pe_status_name(status), error);
         batch->reject_count++;
         snprintf(why, whylen, "%s: %s", pe_status_name(status), error);
     }
-    if (batch->pages.failed || batch->rejects.failed)
+    if (batch->pages.failed || batch->rejects.failed || batch->dead.failed)
         return BT_NOMEM;
     return status == PE_OK ? BT_PAGE : BT_REJECTED;
 }
@@ -464,7 +563,7 @@ static int copy_to_statement(bt_statement *st, int index, pgc_step *step)
 int bt_prepare(bt_batch *batch, const char *consumer_group, const int64_t *expected,
                pgc_step **steps, size_t *nsteps)
 {
-    size_t need = 11 + batch->partition_count;
+    size_t need = 13 + batch->partition_count;
     if (need > batch->step_cap) {
         pgc_step *grown = realloc(batch->steps, need * sizeof(*grown));
         if (!grown)
@@ -487,6 +586,11 @@ int bt_prepare(bt_batch *batch, const char *consumer_group, const int64_t *expec
                             .sql = copy_rejects_sql,
                             .copy_data = batch->rejects.data,
                             .copy_len = batch->rejects.len};
+    if (batch->dead_count)
+        s[n++] = (pgc_step){.kind = PGC_STEP_COPY,
+                            .sql = copy_dead_sql,
+                            .copy_data = batch->dead.data,
+                            .copy_len = batch->dead.len};
     const sr_rows *st = batch->stories;
     if (batch->deduped && sr_sighting_count(st) > 0) {
         /* Order matters: texts before the story upsert reads them, sightings before the
@@ -519,6 +623,12 @@ int bt_prepare(bt_batch *batch, const char *consumer_group, const int64_t *expec
                             .sql = sr_upsert_variants_sql,
                             .nparams = 2,
                             .params = batch->seq_params};
+        const sd_buf *events = sr_event_rows(st);
+        if (events->len)
+            s[n++] = (pgc_step){.kind = PGC_STEP_COPY,
+                                .sql = sr_copy_events_sql,
+                                .copy_data = events->data,
+                                .copy_len = events->len};
         if (sr_merge_count(st))
             s[n++] = (pgc_step){.kind = PGC_STEP_QUERY,
                                 .sql = sr_merge_sql,

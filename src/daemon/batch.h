@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/page_event.h"
 #include "core/profile.h"
 #include "daemon/pg_conn.h"
 #include "db/story_rows.h"
@@ -73,6 +74,20 @@ size_t bt_bytes(const bt_batch *batch);
 size_t bt_partition_count(const bt_batch *batch);
 void bt_partition(const bt_batch *batch, size_t index, const char **topic, int32_t *partition,
                   int64_t *next_offset);
+
+/*
+ * The outbox topics (borrowed from the config for the batch's life): story
+ * events for story_topic, and every message that cannot be decoded or
+ * extracted, with its key and bytes, for dead_letter_topic. NULL: none.
+ */
+void bt_set_topics(bt_batch *batch, const char *story_topic, const char *dead_letter_topic);
+/*
+ * The wire format of the input (storyd.input_format): PE_FORMAT_AUTO, the
+ * default, lets each message's content-type header or first byte decide.
+ */
+void bt_set_input_format(bt_batch *batch, pe_format format);
+/* Dead letters in the batch. */
+size_t bt_dead_letters(const bt_batch *batch);
 
 /*
  * statements: send the rows as pipelined prepared INSERTs (batch.write_method =

@@ -1,90 +1,14 @@
-#include "daemon/daemon.h"
-
+/* The daemon's data path: batches and their transactions, PostgreSQL reconnection and replay,
+ * and the consumer's assignment and revocation. Start and stop live in lifecycle.c. */
 #include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
-#include "daemon/batch.h"
-#include "daemon/dedup_load.h"
-#include "daemon/kafka_in.h"
-#include "daemon/pg_conn.h"
-#include "daemon/profile_files.h"
-#include "db/migrate.h"
+#include "daemon/daemon_internal.h"
 #include "db/story_rows.h"
-#include "dedup/engine.h"
 
-#define ERRLEN 1024
-
-/* What storyd knows about one partition it was given. */
-typedef struct dm_partition {
-    char *topic; /* owned */
-    int32_t partition;
-    int64_t stored_offset; /* next offset stored in PostgreSQL, -1 when none */
-    bool owned;            /* assigned and not being revoked: its messages are taken */
-    bool first_seen;       /* the first message since assignment was reported */
-} dm_partition;
-
-typedef struct sd_daemon {
-    uv_loop_t loop;
-    const sd_config *config; /* borrowed */
-    pgc_conn *pg;
-    ki_consumer *kafka;
-    uv_signal_t sigterm, sigint, sighup;
-
-    /* Site profiles, loaded at start and again on SIGHUP; the extraction of issue 6 uses them. */
-    sp_profile **profiles;
-    int n_profiles;
-    uv_timer_t batch_timer;    /* flushes a batch whose first event waited max_wait_ms */
-    uv_timer_t shutdown_timer; /* bounds how long SIGTERM waits */
-    uv_idle_t finisher;        /* tears down outside of library callbacks */
-
-    bt_batch *filling;  /* collecting messages */
-    bt_batch *flushing; /* its transaction is in flight, or NULL */
-    bt_batch *spare;
-    int64_t *expected; /* per partition of the flushing batch */
-    size_t expected_cap;
-
-    dm_partition *partitions;
-    size_t partition_count, partition_cap;
-
-    /* Assignment in progress: offsets are read from PostgreSQL before ki_assign. */
-    rd_kafka_topic_partition_list_t *assigning;
-    uint64_t assign_epoch;
-    pgc_step offsets_step;
-    const char *offsets_params[1];
-
-    /* Revocation waiting for the batch in flight. */
-    rd_kafka_topic_partition_list_t *revoking;
-    bool revoking_lost;
-
-    pgc_step version_step;
-    int db_version;
-
-    /* The dedup engine, rebuilt from PostgreSQL at start; it always equals what is committed
-     * there, plus the batch in flight between dd_begin and dd_commit/dd_rollback. */
-    dd_engine *dedup;
-    int64_t next_seq; /* the seq of the next item the engine sees */
-
-    /* After a lost connection: reconnect with backoff, read the offsets back, then replay. */
-    uv_timer_t reconnect_timer;
-    uv_timer_t pg_watch; /* notices a connection lost while idle */
-    uint64_t reconnect_delay_ms;
-    bool reconnecting;
-    pgc_step recheck_step;
-    const char *recheck_params[1];
-
-    bool stopping;
-    bool finished;
-    int exit_code;
-    uint64_t batches, events, pages, rejects, items, stories_created, merges, replays;
-} sd_daemon;
-
-static void maybe_flush(sd_daemon *d, bool force);
-static void maybe_finish(sd_daemon *d);
-static void on_finisher(uv_idle_t *idle);
 static void start_reconnect(sd_daemon *d, const char *why);
 static void on_offsets_rows(void *user, const PGresult *result);
 static void send_batch(sd_daemon *d);
@@ -130,7 +54,7 @@ static dm_partition *get_partition(sd_daemon *d, const char *topic, int32_t part
 }
 
 /* Stops the daemon with an error: nothing more is committed, a restart resumes from PostgreSQL. */
-static void fail(sd_daemon *d, const char *what)
+void dm_fail(sd_daemon *d, const char *what)
 {
     sd_log_error("storyd",
                  "%s; stopping so that a restart resumes from the offsets stored in "
@@ -142,7 +66,7 @@ static void fail(sd_daemon *d, const char *what)
         d->finished = true;
         /* Teardown waits for the next loop turn: we may be inside a librdkafka or libpq callback.
          */
-        uv_idle_start(&d->finisher, on_finisher);
+        uv_idle_start(&d->finisher, dm_on_finisher);
     }
 }
 
@@ -193,6 +117,19 @@ static void commit_to_kafka(sd_daemon *d, const bt_batch *batch)
 }
 
 /* The flushing batch is in PostgreSQL: the engine keeps its changes, offsets move on. */
+/*
+ * True when the filling batch must go as soon as nothing else is in flight: it is full, or its
+ * batch.max_wait_ms ran out while another transaction was in flight. The one-shot timer has
+ * then fired already (its flush found a transaction in flight and did nothing), so nothing
+ * else would ever send it.
+ */
+static bool filling_due(sd_daemon *d)
+{
+    size_t events = bt_events(d->filling);
+    return events >= (size_t)d->config->batch_max_events ||
+           (events > 0 && !uv_is_active((const uv_handle_t *)&d->batch_timer));
+}
+
 static void batch_committed(sd_daemon *d)
 {
     bt_batch *batch = d->flushing;
@@ -209,6 +146,9 @@ static void batch_committed(sd_daemon *d)
             p->stored_offset = next;
     }
     commit_to_kafka(d, batch);
+    if (d->relay && (sr_event_count(stories) || bt_dead_letters(batch)))
+        ob_kick(d->relay);
+    d->dead_letters += bt_dead_letters(batch);
     d->batches++;
     d->events += bt_events(batch);
     d->pages += bt_pages(batch);
@@ -227,9 +167,8 @@ static void batch_committed(sd_daemon *d)
 
     if (!d->stopping && !d->revoking)
         ki_set_draining(d->kafka, true);
-    bool full = bt_events(d->filling) >= (size_t)d->config->batch_max_events;
-    maybe_flush(d, full || d->stopping || d->revoking != NULL);
-    maybe_finish(d);
+    dm_maybe_flush(d, filling_due(d) || d->stopping || d->revoking != NULL);
+    dm_maybe_finish(d);
 }
 
 static void on_batch_done(void *user, int status, const char *error)
@@ -248,7 +187,7 @@ static void on_batch_done(void *user, int status, const char *error)
         char what[ERRLEN + 128];
         snprintf(what, sizeof(what), "writing a batch of %zu events failed: %s",
                  bt_events(d->flushing), error);
-        fail(d, what);
+        dm_fail(d, what);
         return;
     }
     crash_point(d, "after_commit");
@@ -290,7 +229,7 @@ static void on_recheck_done(void *user, int status, const char *error)
         }
         char what[ERRLEN + 64];
         snprintf(what, sizeof(what), "reading stored offsets back failed: %s", error);
-        fail(d, what);
+        dm_fail(d, what);
         return;
     }
     d->reconnecting = false;
@@ -298,8 +237,8 @@ static void on_recheck_done(void *user, int status, const char *error)
     if (!batch) {
         if (!d->stopping && !d->revoking)
             ki_set_draining(d->kafka, true);
-        maybe_flush(d, d->stopping);
-        maybe_finish(d);
+        dm_maybe_flush(d, filling_due(d) || d->stopping);
+        dm_maybe_finish(d);
         return;
     }
     size_t committed = 0, pending = 0, count = bt_partition_count(batch);
@@ -321,7 +260,7 @@ static void on_recheck_done(void *user, int status, const char *error)
         dd_begin(d->dedup);
         if (bt_dedup(batch, d->dedup, d->next_seq) != 0) {
             dd_rollback(d->dedup);
-            fail(d, "out of memory replaying a committed batch");
+            dm_fail(d, "out of memory replaying a committed batch");
             return;
         }
         batch_committed(d);
@@ -330,8 +269,8 @@ static void on_recheck_done(void *user, int status, const char *error)
         d->replays++;
         send_batch(d);
     } else {
-        fail(d, "after reconnecting, the stored offsets match neither the batch in flight nor "
-                "what preceded it: another consumer owns these partitions now");
+        dm_fail(d, "after reconnecting, the stored offsets match neither the batch in flight nor "
+                   "what preceded it: another consumer owns these partitions now");
     }
 }
 
@@ -359,7 +298,7 @@ static void on_reconnect_timer(uv_timer_t *timer)
 }
 
 /* A connection lost between jobs fails nothing, so it is noticed here and replaced early. */
-static void on_pg_watch(uv_timer_t *timer)
+void dm_on_pg_watch(uv_timer_t *timer)
 {
     sd_daemon *d = timer->data;
     if (!d->finished && d->pg && !d->reconnecting && !d->flushing && !pgc_busy(d->pg) &&
@@ -386,7 +325,7 @@ static void start_reconnect(sd_daemon *d, const char *why)
 
 static void on_batch_timer(uv_timer_t *timer)
 {
-    maybe_flush(timer->data, true);
+    dm_maybe_flush(timer->data, true);
 }
 
 /* Sends the flushing batch: the dedup pass, then its transaction. */
@@ -397,7 +336,7 @@ static void send_batch(sd_daemon *d)
     if (count > d->expected_cap) {
         int64_t *grown = realloc(d->expected, count * sizeof(*grown));
         if (!grown) {
-            fail(d, "out of memory preparing a batch");
+            dm_fail(d, "out of memory preparing a batch");
             return;
         }
         d->expected = grown;
@@ -417,7 +356,7 @@ static void send_batch(sd_daemon *d)
     if (bt_dedup(batch, d->dedup, d->next_seq) != 0 ||
         bt_prepare(batch, d->config->consumer_group, d->expected, &steps, &nsteps) != 0) {
         dd_rollback(d->dedup);
-        fail(d, "out of memory preparing a batch");
+        dm_fail(d, "out of memory preparing a batch");
         return;
     }
     /* The step before COMMIT is the last offset advance. */
@@ -430,12 +369,12 @@ static void send_batch(sd_daemon *d)
         if (pgc_is_lost(d->pg))
             start_reconnect(d, "the connection was lost before the batch was sent");
         else
-            fail(d, "the PostgreSQL connection is not usable");
+            dm_fail(d, "the PostgreSQL connection is not usable");
     }
 }
 
 /* Sends the filling batch when it is full, or when force is set and it holds anything. */
-static void maybe_flush(sd_daemon *d, bool force)
+void dm_maybe_flush(sd_daemon *d, bool force)
 {
     if (d->finished || bt_events(d->filling) == 0)
         return;
@@ -455,7 +394,7 @@ static void maybe_flush(sd_daemon *d, bool force)
     send_batch(d);
 }
 
-static void on_message(void *user, rd_kafka_message_t *message)
+void dm_on_message(void *user, rd_kafka_message_t *message)
 {
     sd_daemon *d = user;
     const char *topic = rd_kafka_topic_name(message->rkt);
@@ -485,12 +424,12 @@ static void on_message(void *user, rd_kafka_message_t *message)
     }
     rd_kafka_message_destroy(message);
     if (added == BT_NOMEM) {
-        fail(d, "out of memory adding an event to the batch");
+        dm_fail(d, "out of memory adding an event to the batch");
         return;
     }
     if (bt_events(d->filling) == 1 && d->config->batch_max_wait_ms > 0)
         uv_timer_start(&d->batch_timer, on_batch_timer, (uint64_t)d->config->batch_max_wait_ms, 0);
-    maybe_flush(d, d->config->batch_max_wait_ms == 0);
+    dm_maybe_flush(d, d->config->batch_max_wait_ms == 0);
 }
 
 /* ---- Assignment and revocation ---------------------------------------------------------- */
@@ -520,12 +459,12 @@ static void on_offsets_loaded(void *user, int status, const char *error)
     if (status != 0) {
         char what[ERRLEN + 64];
         snprintf(what, sizeof(what), "reading stored offsets failed: %s", error);
-        fail(d, what);
+        dm_fail(d, what);
         return;
     }
     if (epoch != d->assign_epoch || !d->assigning || d->finished || d->stopping) {
         /* A revocation (or a stop) arrived first and cancelled this load. */
-        maybe_finish(d);
+        dm_maybe_finish(d);
         return;
     }
     rd_kafka_topic_partition_list_t *list = d->assigning;
@@ -538,7 +477,7 @@ static void on_offsets_loaded(void *user, int status, const char *error)
         dm_partition *p = get_partition(d, tp->topic, tp->partition);
         if (!p) {
             rd_kafka_topic_partition_list_destroy(list);
-            fail(d, "out of memory recording an assignment");
+            dm_fail(d, "out of memory recording an assignment");
             return;
         }
         p->owned = true;
@@ -556,7 +495,7 @@ static void on_offsets_loaded(void *user, int status, const char *error)
     char err[ERRLEN];
     if (ki_assign(d->kafka, list, err, sizeof(err)) != 0) {
         rd_kafka_topic_partition_list_destroy(list);
-        fail(d, err);
+        dm_fail(d, err);
         return;
     }
     sd_log_notice("kafka", "assigned %d partition(s) of group %s (%s protocol)", list->cnt,
@@ -564,7 +503,7 @@ static void on_offsets_loaded(void *user, int status, const char *error)
     rd_kafka_topic_partition_list_destroy(list);
 }
 
-static void on_assign(void *user, const rd_kafka_topic_partition_list_t *partitions)
+void dm_on_assign(void *user, const rd_kafka_topic_partition_list_t *partitions)
 {
     sd_daemon *d = user;
     if (d->assigning)
@@ -572,7 +511,7 @@ static void on_assign(void *user, const rd_kafka_topic_partition_list_t *partiti
     d->assigning = rd_kafka_topic_partition_list_copy(partitions);
     assign_ctx *ctx = malloc(sizeof(*ctx));
     if (!ctx) {
-        fail(d, "out of memory handling an assignment");
+        dm_fail(d, "out of memory handling an assignment");
         return;
     }
     ctx->d = d;
@@ -580,12 +519,12 @@ static void on_assign(void *user, const rd_kafka_topic_partition_list_t *partiti
     offsets_step(d, &d->offsets_step, d->offsets_params);
     if (pgc_run(d->pg, &d->offsets_step, 1, on_offsets_loaded, ctx) != 0) {
         free(ctx);
-        fail(d, "the PostgreSQL connection is not usable");
+        dm_fail(d, "the PostgreSQL connection is not usable");
     }
 }
 
 /* Completes a revocation once no transaction touching the partitions is in flight. */
-static void finish_revoke(sd_daemon *d)
+void dm_finish_revoke(sd_daemon *d)
 {
     if (!d->revoking || d->flushing || bt_events(d->filling) > 0)
         return;
@@ -601,7 +540,7 @@ static void finish_revoke(sd_daemon *d)
         ki_set_draining(d->kafka, true);
 }
 
-static void on_revoke(void *user, const rd_kafka_topic_partition_list_t *partitions, bool lost)
+void dm_on_revoke(void *user, const rd_kafka_topic_partition_list_t *partitions, bool lost)
 {
     sd_daemon *d = user;
     /* A load of offsets still in flight is for an assignment that no longer exists. */
@@ -626,292 +565,7 @@ static void on_revoke(void *user, const rd_kafka_topic_partition_list_t *partiti
         bt_reset(d->filling);
         uv_timer_stop(&d->batch_timer);
     } else {
-        maybe_flush(d, true);
+        dm_maybe_flush(d, true);
     }
-    finish_revoke(d);
-}
-
-static void on_kafka_fatal(void *user, const char *reason)
-{
-    char what[ERRLEN];
-    snprintf(what, sizeof(what), "Kafka consumer failed: %s", reason);
-    fail(user, what);
-}
-
-/* ---- Start, stop ---------------------------------------------------------------------------- */
-
-static void on_finisher(uv_idle_t *idle)
-{
-    sd_daemon *d = idle->data;
-    uv_idle_stop(idle);
-    /* Runs outside any library callback, so both clients can be torn down here. */
-    if (d->kafka) {
-        ki_free(d->kafka);
-        d->kafka = NULL;
-    }
-    if (d->pg) {
-        pgc_free(d->pg);
-        d->pg = NULL;
-    }
-    uv_close((uv_handle_t *)&d->sigterm, NULL);
-    uv_close((uv_handle_t *)&d->sigint, NULL);
-    uv_close((uv_handle_t *)&d->sighup, NULL);
-    uv_close((uv_handle_t *)&d->batch_timer, NULL);
-    uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
-    uv_close((uv_handle_t *)&d->reconnect_timer, NULL);
-    uv_close((uv_handle_t *)&d->pg_watch, NULL);
-    uv_close((uv_handle_t *)&d->finisher, NULL);
-    sd_log_notice("storyd",
-                  "stopped: %" PRIu64 " events (%" PRIu64 " pages, %" PRIu64
-                  " rejected) in %" PRIu64 " batches; %" PRIu64 " items, %" PRIu64
-                  " new stories, %" PRIu64 " merges; %" PRIu64 " batches sent again",
-                  d->events, d->pages, d->rejects, d->batches, d->items, d->stories_created,
-                  d->merges, d->replays);
-}
-
-static void maybe_finish(sd_daemon *d)
-{
-    finish_revoke(d);
-    if (!d->stopping || d->finished || d->flushing || bt_events(d->filling) > 0 ||
-        (d->pg && pgc_busy(d->pg)))
-        return;
-    d->finished = true;
-    uv_idle_start(&d->finisher, on_finisher);
-}
-
-static void on_shutdown_timeout(uv_timer_t *timer)
-{
-    sd_daemon *d = timer->data;
-    fail(d, "the batch in flight did not commit within storyd.shutdown_timeout_ms");
-}
-
-static void on_signal(uv_signal_t *handle, int signum)
-{
-    sd_daemon *d = handle->data;
-    if (d->stopping) {
-        sd_log_notice("storyd", "%s again: already stopping", strsignal(signum));
-        return;
-    }
-    sd_log_notice("storyd", "%s: stop fetching, finish the batch in flight, commit, exit",
-                  strsignal(signum));
-    d->stopping = true;
-    if (d->kafka)
-        ki_set_draining(d->kafka, false);
-    uv_timer_start(&d->shutdown_timer, on_shutdown_timeout,
-                   (uint64_t)d->config->shutdown_timeout_ms, 0);
-    maybe_flush(d, true);
-    maybe_finish(d);
-}
-
-/* Logs what a set of profiles is: "dspdaily.com 2026.11.28-1, ...". */
-static void log_profiles(const sd_daemon *d, const char *verb)
-{
-    char list[512] = "";
-    size_t used = 0;
-    for (int i = 0; i < d->n_profiles && used < sizeof(list) - 1; i++)
-        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s %s", i ? ", " : "",
-                                 d->profiles[i]->name, d->profiles[i]->version);
-    sd_log_notice("storyd", "%s %d site profile(s) from %s: %s", verb, d->n_profiles,
-                  sd_profiles_dir(d->config), d->n_profiles ? list : "none");
-}
-
-/* SIGHUP: load the profiles again; a broken set is reported and the running one kept. */
-static void on_sighup(uv_signal_t *handle, int signum)
-{
-    (void)signum;
-    sd_daemon *d = handle->data;
-    sp_profile **profiles;
-    char err[1024];
-    int n = sd_profiles_load(d->config, &profiles, err, sizeof(err));
-    if (n < 0) {
-        sd_log_error("storyd", "SIGHUP: site profiles not reloaded, keeping the running ones: %s",
-                     err);
-        return;
-    }
-    sd_profiles_free(d->profiles, d->n_profiles);
-    d->profiles = profiles;
-    d->n_profiles = n;
-    log_profiles(d, "SIGHUP: reloaded");
-}
-
-static void start_kafka(sd_daemon *d)
-{
-    static const ki_callbacks callbacks = {
-        .on_message = on_message,
-        .on_assign = on_assign,
-        .on_revoke = on_revoke,
-        .on_fatal = on_kafka_fatal,
-    };
-    uv_timer_start(&d->pg_watch, on_pg_watch, 1000, 1000);
-    char err[ERRLEN];
-    d->kafka = ki_new(&d->loop, d->config, &callbacks, d, err, sizeof(err));
-    if (!d->kafka) {
-        fail(d, err);
-        return;
-    }
-    if (ki_start(d->kafka, err, sizeof(err)) != 0) {
-        fail(d, err);
-        return;
-    }
-    sd_log_notice("storyd", "consuming %s as group %s (%s), writing to %s", d->config->input_topic,
-                  d->config->consumer_group, sd_kv_get(&d->config->kafka, "bootstrap.servers"),
-                  pgc_describe(d->pg));
-}
-
-static void on_version_row(void *user, const PGresult *result)
-{
-    sd_daemon *d = user;
-    if (PQntuples(result) == 1)
-        d->db_version = atoi(PQgetvalue(result, 0, 0));
-}
-
-static void on_dedup_loaded(void *user, int status, const char *error, const dl_stats *stats)
-{
-    sd_daemon *d = user;
-    if (status != 0) {
-        fail(d, error);
-        return;
-    }
-    d->next_seq = stats->next_seq;
-    dd_stats engine = dd_get_stats(d->dedup);
-    sd_log_notice("dedup",
-                  "dedup state rebuilt from PostgreSQL: %zu sightings replayed into %zu stories "
-                  "(%zu aliases), next seq %" PRId64,
-                  stats->items, engine.stories, engine.aliases, stats->next_seq);
-    if (stats->mismatches || stats->gaps)
-        sd_log_warning("dedup",
-                       "%zu replayed answers differ from the stored ones and %zu seq gaps: the "
-                       "dedup engine or its configuration changed since those rows were written",
-                       stats->mismatches, stats->gaps);
-    if (!d->stopping)
-        start_kafka(d);
-    else
-        maybe_finish(d);
-}
-
-static void on_version_checked(void *user, int status, const char *error)
-{
-    sd_daemon *d = user;
-    char what[ERRLEN + 128];
-    if (status != 0) {
-        snprintf(what, sizeof(what), "reading the schema version failed (run storyd migrate?): %s",
-                 error);
-        fail(d, what);
-        return;
-    }
-    int latest = sd_migrate_latest_version();
-    if (d->db_version != latest) {
-        snprintf(what, sizeof(what),
-                 "the database schema is at version %d, this storyd needs %d: %s", d->db_version,
-                 latest,
-                 d->db_version < latest ? "run storyd migrate first"
-                                        : "refusing to run against a newer schema");
-        fail(d, what);
-        return;
-    }
-    if (d->stopping) {
-        maybe_finish(d);
-        return;
-    }
-    if (dl_start(d->pg, d->dedup, 10000, on_dedup_loaded, d) != 0)
-        fail(d, "the PostgreSQL connection is not usable");
-}
-
-static void on_pg_connected(void *user, int status, const char *error)
-{
-    sd_daemon *d = user;
-    if (status != 0) {
-        fail(d, error);
-        return;
-    }
-    sd_log_info("postgres", "connected to %s", pgc_describe(d->pg));
-    d->version_step = (pgc_step){
-        .kind = PGC_STEP_QUERY,
-        .sql = sd_migrate_version_sql,
-        .on_result = on_version_row,
-        .user = d,
-    };
-    if (pgc_run(d->pg, &d->version_step, 1, on_version_checked, d) != 0)
-        fail(d, "the PostgreSQL connection is not usable");
-}
-
-int sd_daemon_run(const sd_config *config)
-{
-    sd_daemon *d = calloc(1, sizeof(*d));
-    if (!d) {
-        sd_log_error("storyd", "out of memory");
-        return 1;
-    }
-    d->config = config;
-    d->filling = bt_new();
-    d->spare = bt_new();
-    d->dedup = dd_new(NULL);
-    d->next_seq = 1;
-    bool statements = strcmp(config->write_method, "statements") == 0;
-    if (d->filling)
-        bt_set_statements(d->filling, statements);
-    if (d->spare)
-        bt_set_statements(d->spare, statements);
-    if (!d->filling || !d->spare || !d->dedup || uv_loop_init(&d->loop) != 0) {
-        sd_log_error("storyd", "cannot initialize");
-        bt_free(d->filling);
-        bt_free(d->spare);
-        dd_free(d->dedup);
-        free(d);
-        return 1;
-    }
-    uv_signal_init(&d->loop, &d->sigterm);
-    uv_signal_init(&d->loop, &d->sigint);
-    uv_signal_init(&d->loop, &d->sighup);
-    uv_timer_init(&d->loop, &d->batch_timer);
-    uv_timer_init(&d->loop, &d->shutdown_timer);
-    uv_timer_init(&d->loop, &d->reconnect_timer);
-    uv_timer_init(&d->loop, &d->pg_watch);
-    uv_idle_init(&d->loop, &d->finisher);
-    d->sigterm.data = d->sigint.data = d->sighup.data = d->batch_timer.data =
-        d->shutdown_timer.data = d->reconnect_timer.data = d->pg_watch.data = d->finisher.data = d;
-    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&d->sigint, on_signal, SIGINT);
-    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
-    /* A closed PostgreSQL socket must be an error return, not a process-killing signal. */
-    signal(SIGPIPE, SIG_IGN);
-
-    char err[1024];
-    d->n_profiles = sd_profiles_load(config, &d->profiles, err, sizeof(err));
-    if (d->n_profiles < 0) {
-        d->n_profiles = 0;
-        fail(d, err);
-    } else {
-        log_profiles(d, "loaded");
-    }
-
-    d->pg = pgc_new(&d->loop, config);
-    if (d->finished) {
-        /* The profiles failed: nothing to connect. */
-    } else if (!d->pg || pgc_set_session_sql(d->pg, sr_stage_sql) != 0 ||
-               pgc_connect(d->pg, on_pg_connected, d) != 0)
-        fail(d, "cannot start connecting to PostgreSQL (check the [postgres] keys)");
-
-    uv_run(&d->loop, UV_RUN_DEFAULT);
-    /* Handles are closed; one more turn runs their close callbacks. */
-    uv_run(&d->loop, UV_RUN_DEFAULT);
-    if (uv_loop_close(&d->loop) != 0)
-        sd_log_warning("storyd", "the loop still had open handles at exit");
-
-    int code = d->exit_code;
-    sd_profiles_free(d->profiles, d->n_profiles);
-    if (d->assigning)
-        rd_kafka_topic_partition_list_destroy(d->assigning);
-    if (d->revoking)
-        rd_kafka_topic_partition_list_destroy(d->revoking);
-    for (size_t i = 0; i < d->partition_count; i++)
-        free(d->partitions[i].topic);
-    free(d->partitions);
-    free(d->expected);
-    bt_free(d->filling);
-    bt_free(d->flushing);
-    bt_free(d->spare);
-    dd_free(d->dedup);
-    free(d);
-    return code;
+    dm_finish_revoke(d);
 }

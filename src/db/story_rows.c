@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include "db/copy_text.h"
+#include "storyd/v1/story_event.pb-c.h"
 
 /* One item's answer from the engine, kept until the batch's survivors are known. */
 typedef struct sr_item {
@@ -23,7 +24,11 @@ typedef struct sr_merge {
 } sr_merge;
 
 struct sr_rows {
-    sd_buf sightings, links, texts;
+    sd_buf sightings, links, texts, events;
+    const char *event_topic; /* borrowed; NULL: no story events */
+    size_t n_events;
+    uint8_t *packed; /* scratch for one packed StoryEvent */
+    size_t packed_cap;
     sd_buf merge_alias, merge_survivor, merge_ms, merge_seq;
     const char *merge_params[4]; /* point into the merge buffers */
     sr_item *items;
@@ -42,6 +47,8 @@ const char sr_copy_sightings_sql[] =
     " title_key, title_cut) FROM STDIN";
 const char sr_copy_links_sql[] =
     "COPY storyd_story_link (sighting_seq, link_no, reason, score, linked_story_id) FROM STDIN";
+const char sr_copy_events_sql[] =
+    "COPY storyd_outbox (event_id, kind, kafka_topic, kafka_key, value) FROM STDIN";
 const char sr_copy_texts_sql[] =
     "COPY storyd_stage_text (seq, text_hash, text, text_key) FROM STDIN";
 
@@ -114,6 +121,7 @@ sr_rows *sr_new(void)
     sd_buf_init(&rows->sightings);
     sd_buf_init(&rows->links);
     sd_buf_init(&rows->texts);
+    sd_buf_init(&rows->events);
     sd_buf_init(&rows->merge_alias);
     sd_buf_init(&rows->merge_survivor);
     sd_buf_init(&rows->merge_ms);
@@ -126,6 +134,8 @@ void sr_reset(sr_rows *rows)
     sd_buf_reset(&rows->sightings);
     sd_buf_reset(&rows->links);
     sd_buf_reset(&rows->texts);
+    sd_buf_reset(&rows->events);
+    rows->n_events = 0;
     sd_buf_reset(&rows->merge_alias);
     sd_buf_reset(&rows->merge_survivor);
     sd_buf_reset(&rows->merge_ms);
@@ -141,6 +151,8 @@ void sr_free(sr_rows *rows)
     sd_buf_release(&rows->sightings);
     sd_buf_release(&rows->links);
     sd_buf_release(&rows->texts);
+    sd_buf_release(&rows->events);
+    free(rows->packed);
     sd_buf_release(&rows->merge_alias);
     sd_buf_release(&rows->merge_survivor);
     sd_buf_release(&rows->merge_ms);
@@ -304,6 +316,113 @@ static void merge_params(sr_rows *rows, const dd_engine *engine)
     }
 }
 
+static void story_key(char *out, size_t len, uint64_t id)
+{
+    snprintf(out, len, "s%016" PRIx64, id);
+}
+
+/* Appends one outbox row: the event packed as protobuf, keyed by key. Returns 0 or -1. */
+static int event_row(sr_rows *rows, const char *kind, const char *key,
+                     const Storyd__V1__StoryEvent *event)
+{
+    size_t size = protobuf_c_message_get_packed_size(&event->base);
+    if (size > rows->packed_cap) {
+        uint8_t *grown = realloc(rows->packed, size);
+        if (!grown)
+            return -1;
+        rows->packed = grown;
+        rows->packed_cap = size;
+    }
+    protobuf_c_message_pack(&event->base, rows->packed);
+    sd_buf *row = &rows->events;
+    sd_copy_text(row, event->event_id);
+    sd_copy_next_column(row);
+    sd_copy_text(row, kind);
+    sd_copy_next_column(row);
+    sd_copy_text(row, rows->event_topic);
+    sd_copy_next_column(row);
+    sd_copy_bytea(row, (const uint8_t *)key, strlen(key));
+    sd_copy_next_column(row);
+    sd_copy_bytea(row, rows->packed, size);
+    sd_copy_end_row(row);
+    rows->n_events++;
+    return 0;
+}
+
+/* protobuf-c wants writable strings for its string fields; absent ones are "". */
+static char *str(const char *text)
+{
+    return (char *)(text ? text : "");
+}
+
+/*
+ * The events of one item: CREATED or UPDATED about the story the engine answered (the id of
+ * that moment, so the events do not depend on later merges or on batch boundaries), and one
+ * MERGED per story the item merged away.
+ */
+static int item_events(sr_rows *rows, const sr_item *it)
+{
+    const ex_item *item = it->item;
+    char key[24], event_id[80];
+    story_key(key, sizeof(key), it->result.story);
+    bool created = it->result.created;
+    snprintf(event_id, sizeof(event_id), "%s/%" PRId64 "/%s", key, it->seq,
+             created ? "created" : "updated");
+    Storyd__V1__Sighting sighting = STORYD__V1__SIGHTING__INIT;
+    sighting.page_url = str(it->page->page_url);
+    sighting.kind = str(ex_kind_name(item->kind));
+    sighting.title = str(item->title);
+    sighting.position = item->position;
+    sighting.item_url = str(item->url);
+    sighting.brand = str(item->brand);
+    sighting.section = str(item->section);
+    sighting.published_at_ms = item->precision != EX_TIME_NONE ? item->published_at_ms : 0;
+    sighting.text = str(created || it->result.longer_text ? item->text : NULL);
+    Storyd__V1__StoryEvent event = STORYD__V1__STORY_EVENT__INIT;
+    event.event_id = event_id;
+    event.kind =
+        created ? STORYD__V1__STORY_EVENT__KIND__CREATED : STORYD__V1__STORY_EVENT__KIND__UPDATED;
+    event.story_key = key;
+    event.seq = it->seq;
+    event.seen_at_ms = it->page->seen_ms;
+    event.new_title_variant = it->result.new_variant;
+    event.longer_text = it->result.longer_text;
+    event.sighting = &sighting;
+    if (event_row(rows, created ? "created" : "updated", key, &event) != 0)
+        return -1;
+    for (size_t i = 0; i < it->result.n_aliases; i++) {
+        char alias[24], merged_id[80];
+        story_key(alias, sizeof(alias), it->result.aliases[i]);
+        snprintf(merged_id, sizeof(merged_id), "%s/%" PRId64 "/merged", alias, it->seq);
+        Storyd__V1__StoryEvent merged = STORYD__V1__STORY_EVENT__INIT;
+        merged.event_id = merged_id;
+        merged.kind = STORYD__V1__STORY_EVENT__KIND__MERGED;
+        merged.story_key = alias;
+        merged.seq = it->seq;
+        merged.seen_at_ms = it->page->seen_ms;
+        merged.alias_key = alias;
+        merged.survivor_key = key;
+        if (event_row(rows, "merged", alias, &merged) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void sr_set_event_topic(sr_rows *rows, const char *topic)
+{
+    rows->event_topic = topic;
+}
+
+size_t sr_event_count(const sr_rows *rows)
+{
+    return rows->n_events;
+}
+
+const sd_buf *sr_event_rows(const sr_rows *rows)
+{
+    return &rows->events;
+}
+
 bool sr_title_cut(const ex_item *item)
 {
     return item->cut == EX_CUT_PAGE_END && !item->text;
@@ -351,12 +470,14 @@ int sr_build(sr_rows *rows, dd_engine *engine, int64_t first_seq, const sr_page 
         }
         sighting_row(rows, it, survivor ? survivor : it->result.story, has_text ? &hash : NULL);
         link_rows(rows, it);
+        if (rows->event_topic && item_events(rows, it) != 0)
+            return -1;
     }
     merge_params(rows, engine);
     snprintf(rows->first_text, sizeof(rows->first_text), "%" PRId64, rows->first_seq);
     snprintf(rows->last_text, sizeof(rows->last_text), "%" PRId64, rows->next_seq - 1);
     bool failed = rows->sightings.failed || rows->links.failed || rows->texts.failed ||
-                  rows->merge_alias.failed || rows->merge_survivor.failed ||
+                  rows->events.failed || rows->merge_alias.failed || rows->merge_survivor.failed ||
                   rows->merge_ms.failed || rows->merge_seq.failed;
     return failed ? -1 : 0;
 }

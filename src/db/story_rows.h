@@ -46,6 +46,16 @@ void sr_reset(sr_rows *rows);
 int sr_build(sr_rows *rows, dd_engine *engine, int64_t first_seq, const sr_page *pages, size_t n)
     __attribute__((warn_unused_result));
 
+/*
+ * Story events (storyd/v1/story_event.proto) go to the outbox for this topic
+ * (borrowed; NULL, the default: none are built). One CREATED or UPDATED event
+ * per item, one MERGED per story an item merged away.
+ */
+void sr_set_event_topic(sr_rows *rows, const char *topic);
+size_t sr_event_count(const sr_rows *rows);
+/* COPY text rows for storyd_outbox (sr_copy_events_sql's columns), borrowed. */
+const sd_buf *sr_event_rows(const sr_rows *rows);
+
 /* Whether the engine treats an item's title as possibly cut (the rendering ended in it). */
 bool sr_title_cut(const ex_item *item);
 
@@ -69,6 +79,7 @@ const char *const *sr_merge_params(const sr_rows *rows);
 extern const char sr_copy_sightings_sql[];
 extern const char sr_copy_links_sql[];
 extern const char sr_copy_texts_sql[];
+extern const char sr_copy_events_sql[];
 extern const char sr_stage_sql[];
 extern const char sr_insert_texts_sql[];
 extern const char sr_upsert_stories_sql[];

@@ -49,6 +49,7 @@ typedef struct slot {
     uint32_t parent; /* itself for a survivor, the survivor's slot for an alias */
     int64_t first_seen, last_seen;
     uint32_t items;
+    uint32_t longest_text; /* bytes of the longest text key seen, aliases included */
     text_rec *texts;
     uint32_t n_texts;
     variant_rec *variants;
@@ -481,8 +482,9 @@ static int add_variant(dd_engine *e, uint32_t s, const dd_item *item)
             return 0;
         }
     }
+    /* New to the story even when there is no room left to keep it. */
     if (st->n_variants >= e->config.max_variants)
-        return 0;
+        return 1;
     variant_rec *grown = realloc(st->variants, (st->n_variants + 1) * sizeof(*grown));
     if (!grown)
         return -1;
@@ -498,7 +500,7 @@ static int add_variant(dd_engine *e, uint32_t s, const dd_item *item)
     var->cut = item->title_cut;
     var->first_seen = var->last_seen = item->seen_ms;
     st->n_variants++;
-    return 0;
+    return 1;
 }
 
 /*
@@ -631,6 +633,8 @@ int dd_add(dd_engine *e, const dd_item *item, dd_result *result)
             if (alias->last_seen > survivor->last_seen)
                 survivor->last_seen = alias->last_seen;
             survivor->items += alias->items;
+            if (alias->longest_text > survivor->longest_text)
+                survivor->longest_text = alias->longest_text;
             if (result->n_aliases < DD_MAX_LINKS)
                 result->aliases[result->n_aliases++] = alias->id;
         }
@@ -647,8 +651,15 @@ int dd_add(dd_engine *e, const dd_item *item, dd_result *result)
         st->last_seen = item->seen_ms;
     if (item->seen_ms < st->first_seen)
         st->first_seen = item->seen_ms;
-    if (add_variant(e, target, item) != 0)
+    int variant = add_variant(e, target, item);
+    if (variant < 0)
         return -1;
+    /* A story's first title is not "new": created says more. */
+    result->new_variant = variant > 0 && !result->created;
+    if (text && text_len > st->longest_text) {
+        result->longer_text = !result->created && st->longest_text > 0;
+        st->longest_text = (uint32_t)text_len;
+    }
     if (item->url && index_once(e, IX_URL, url_key, target) != 0)
         return -1;
     if (title_usable && (index_once(e, IX_TITLE, title_hash, target) != 0 ||

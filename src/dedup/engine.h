@@ -74,6 +74,8 @@ typedef struct dd_result {
     size_t n_links;
     uint64_t aliases[DD_MAX_LINKS]; /* stories this item merged into `story` */
     size_t n_aliases;
+    bool new_variant; /* the item's title is new to an existing story */
+    bool longer_text; /* the item's text is longer than any the story had */
 } dd_result;
 
 typedef struct dd_variant {

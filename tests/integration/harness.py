@@ -138,6 +138,8 @@ class StorydTestCase(unittest.TestCase):
     def setUp(self):
         self.tag = uuid.uuid4().hex[:10]
         self.topic = "it.%s.%s" % (self.__class__.__name__.lower(), self.tag)
+        self.story_topic = self.topic + ".stories"
+        self.dead_topic = self.topic + ".dead"
         self.group = "it-%s" % self.tag
         self.dbname = "it_%s" % self.tag
         psql("CREATE DATABASE %s" % self.dbname, dsn=PG_DSN)
@@ -147,6 +149,8 @@ class StorydTestCase(unittest.TestCase):
         self.daemons = []
         run(["migrate"], self.write_config())
         create_topic(self.topic, self.partitions)
+        # The topics storyd writes, as `storyd topics --create` makes them for users.
+        self.assertRegex(run(["topics", "--create"], self.write_config()), r"topics: ok")
 
     def tearDown(self):
         for daemon in self.daemons:
@@ -156,11 +160,20 @@ class StorydTestCase(unittest.TestCase):
         if not os.environ.get("STORYD_KEEP_TEST_DATABASES"):
             psql("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.dbname, dsn=PG_DSN)
 
-    def write_config(self, name="storyd.conf", **overrides):
-        """Writes a config; overrides are {"section.key": value}."""
+    def write_config(self, name=None, **overrides):
+        """Writes a config; overrides are {"section.key": value}.
+
+        Each call gets a new file unless a name is given: a daemon started with one config
+        may read its file after the test has written the next.
+        """
+        if name is None:
+            self.config_count = getattr(self, "config_count", 0) + 1
+            name = "storyd-%d.conf" % self.config_count
         dsn = dict(kv.split("=", 1) for kv in shlex.split(getattr(self, "dsn", PG_DSN)))
         sections = {
             "storyd": {"input_topic": getattr(self, "topic", "unused"),
+                       "story_topic": getattr(self, "story_topic", "unused.stories"),
+                       "dead_letter_topic": getattr(self, "dead_topic", "unused.dead"),
                        "consumer_group": getattr(self, "group", "unused"),
                        "log_level": "info", "poll_interval_ms": "200"},
             "batch": {"max_events": "50", "max_wait_ms": "50"},
@@ -180,12 +193,12 @@ class StorydTestCase(unittest.TestCase):
                     f.write("%s = %s\n" % (key, value))
         return path
 
-    def produce(self, events, config=None):
+    def produce(self, events, config=None, args=()):
         path = os.path.join(self.tmp.name, "events-%s.jsonl" % uuid.uuid4().hex[:6])
         with open(path, "w", encoding="utf-8") as f:
             for event in events:
                 f.write(json.dumps(event, ensure_ascii=False) + "\n")
-        out = run(["produce", path], config or self.write_config())
+        out = run(["produce", *args, path], config or self.write_config())
         self.assertRegex(out, r"produced \d+ events")
         return path
 
@@ -195,7 +208,13 @@ class StorydTestCase(unittest.TestCase):
         return daemon
 
     def wait_drained(self, timeout=120):
-        run(["lag", "--wait", str(timeout)], self.write_config())
+        try:
+            run(["lag", "--wait", str(timeout)], self.write_config())
+        except AssertionError as e:
+            # What the daemons said is what explains a lag that never drains.
+            logs = "".join("\n--- daemon %d ---\n%s" % (i, d.text()[-6000:])
+                           for i, d in enumerate(self.daemons))
+            raise AssertionError(str(e) + logs) from None
 
     def stored_offsets(self):
         rows = psql(

@@ -59,6 +59,18 @@ class Pipeline(harness.StorydTestCase):
             self.assertRegex(second.text(), r"\[%d\]: first message at offset %d\b" % (partition, offset))
         self.assert_exactly_once(240)
 
+    def test_a_batch_whose_wait_ran_out_during_a_commit_goes_after_it(self):
+        # With a 1 ms wait, the events that arrive while a batch commits see their wait run out
+        # before the COMMIT returns. They must go right after it, not wait for more events (or
+        # a SIGTERM) that may never come.
+        self.produce(harness.page_events(60, "w"))
+        daemon = self.start_daemon(self.write_config(**{
+            "batch.max_events": 50, "batch.max_wait_ms": 1, "storyd.log_level": "debug"}))
+        self.wait_drained(timeout=30)
+        self.assertEqual(daemon.stop(), 0, daemon.text())
+        self.assert_exactly_once(60)
+        self.assertGreater(len(re.findall(r"committed batch \d+:", daemon.text())), 1)
+
     def test_sigterm_with_nothing_to_do_exits_zero(self):
         daemon = self.start_daemon()
         daemon.wait_for_log(r"assigned 3 partition")

@@ -476,11 +476,11 @@ static void test_prepare_copy_sql_names_every_column(void **state)
     const pgc_step *rejects = find_copy(steps, n, rejects_prefix);
     assert_non_null(pages);
     assert_non_null(rejects);
-    /* As many column names as every row has columns: 21 and 8. */
+    /* As many column names as every row has columns: 23 and 8. */
     size_t commas = 0;
     for (const char *c = pages->sql; *c; c++)
         commas += *c == ',';
-    assert_int_equal(commas + 1, 21);
+    assert_int_equal(commas + 1, 23);
     commas = 0;
     for (const char *c = rejects->sql; *c; c++)
         commas += *c == ',';
@@ -545,7 +545,7 @@ static void test_prepare_empty_batch(void **state)
 
 /* --- Rows ------------------------------------------------------------------------ */
 
-static void test_page_row_has_21_columns(void **state)
+static void test_page_row_has_23_columns(void **state)
 {
     fixture *f = *state;
     assert_int_equal(add_valid(f, 3, 77), BT_PAGE);
@@ -557,7 +557,7 @@ static void test_page_row_has_21_columns(void **state)
     assert_non_null(pages);
     columns c;
     split_row(pages->copy_data, pages->copy_len, 0, &c);
-    assert_int_equal(c.count, 21);
+    assert_int_equal(c.count, 23);
     /* The tab inside the url is escaped, so it does not split the column. */
     assert_string_equal(c.col[0], "https://news.example.kr/a\\tb");
     assert_string_equal(c.col[1], "https://news.example.kr/final");
@@ -603,13 +603,15 @@ static void test_page_row_writes_null_for_absent_fields(void **state)
     assert_non_null(pages);
     columns c;
     split_row(pages->copy_data, pages->copy_len, 0, &c);
-    assert_int_equal(c.count, 21);
+    assert_int_equal(c.count, 23);
     assert_string_equal(c.col[0], "https://minimal.example/");
-    assert_string_equal(c.col[1], "\\N"); /* final_url */
-    assert_string_equal(c.col[2], "\\N"); /* fetched_at 0: unknown */
-    assert_string_equal(c.col[3], "\\N"); /* http_status 0: unknown */
-    assert_string_equal(c.col[4], "\\N"); /* content_type */
-    assert_string_equal(c.col[5], "0");   /* body_size */
+    assert_string_equal(c.col[1], "\\N");       /* final_url */
+    assert_string_equal(c.col[2], "\\N");       /* fetched_at 0: unknown */
+    assert_string_equal(c.col[3], "\\N");       /* http_status 0: unknown */
+    assert_string_equal(c.col[4], "\\N");       /* content_type */
+    assert_string_equal(c.col[5], "0");         /* body_size */
+    assert_string_equal(c.col[21], "protobuf"); /* wire_format: no header, not framed */
+    assert_string_equal(c.col[22], "\\N");      /* schema_id: not framed */
     assert_true(strncmp(c.col[6], "\\\\x", 3) == 0);
     assert_int_equal(strlen(c.col[6]), 3 + 32);
     assert_string_equal(c.col[7], "\\N"); /* source_id */
@@ -679,7 +681,7 @@ static void test_rows_follow_message_order(void **state)
     for (size_t i = 0; i < 3; i++) {
         columns c;
         split_row(pages->copy_data, pages->copy_len, i, &c);
-        assert_int_equal(c.count, 21);
+        assert_int_equal(c.count, 23);
         assert_string_equal(c.col[11], offsets[i]);
         free(c.text);
     }
@@ -816,7 +818,7 @@ static char *add_consumed(fixture *f, int64_t timestamp_ms)
     assert_non_null(pages);
     columns c;
     split_row(pages->copy_data, pages->copy_len, 0, &c);
-    assert_int_equal(c.count, 21);
+    assert_int_equal(c.count, 23);
     assert_string_equal(c.col[9], TOPIC);
     assert_string_equal(c.col[10], "0");
     assert_string_equal(c.col[11], "0"); /* the first offset of a new topic */
@@ -876,7 +878,7 @@ int main(void)
         T(test_prepare_advance_params),
         T(test_prepare_advance_params_large_values),
         T(test_prepare_empty_batch),
-        T(test_page_row_has_21_columns),
+        T(test_page_row_has_23_columns),
         T(test_page_row_writes_null_for_absent_fields),
         T(test_reject_row_has_8_columns),
         T(test_reject_row_without_key_writes_null),

@@ -1,0 +1,106 @@
+/* The daemon's state, shared by its two halves: daemon.c (batches, PostgreSQL reconnection,
+ * rebalances) and lifecycle.c (start, signals, stop). Nothing outside src/daemon/daemon*.c and
+ * lifecycle.c includes this. */
+#ifndef STORYD_DAEMON_INTERNAL_H
+#define STORYD_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "common/config.h"
+#include "core/profile.h"
+#include "daemon/batch.h"
+#include "daemon/kafka_in.h"
+#include "daemon/outbox.h"
+#include "daemon/pg_conn.h"
+#include "daemon/topics.h"
+#include "dedup/engine.h"
+
+#define ERRLEN 1024
+
+/* What storyd knows about one partition it was given. */
+typedef struct dm_partition {
+    char *topic; /* owned */
+    int32_t partition;
+    int64_t stored_offset; /* next offset stored in PostgreSQL, -1 when none */
+    bool owned;            /* assigned and not being revoked: its messages are taken */
+    bool first_seen;       /* the first message since assignment was reported */
+} dm_partition;
+
+typedef struct sd_daemon {
+    uv_loop_t loop;
+    const sd_config *config; /* borrowed */
+    pgc_conn *pg;
+    ki_consumer *kafka;
+    ob_relay *relay;  /* sends the outbox: story events and dead letters */
+    tp_check *topics; /* the check of the topics before consuming, while it runs */
+    uv_signal_t sigterm, sigint, sighup;
+
+    /* Site profiles, loaded at start and again on SIGHUP; the extraction of issue 6 uses them. */
+    sp_profile **profiles;
+    int n_profiles;
+    uv_timer_t batch_timer;    /* flushes a batch whose first event waited max_wait_ms */
+    uv_timer_t shutdown_timer; /* bounds how long SIGTERM waits */
+    uv_idle_t finisher;        /* tears down outside of library callbacks */
+
+    bt_batch *filling;  /* collecting messages */
+    bt_batch *flushing; /* its transaction is in flight, or NULL */
+    bt_batch *spare;
+    int64_t *expected; /* per partition of the flushing batch */
+    size_t expected_cap;
+
+    dm_partition *partitions;
+    size_t partition_count, partition_cap;
+
+    /* Assignment in progress: offsets are read from PostgreSQL before ki_assign. */
+    rd_kafka_topic_partition_list_t *assigning;
+    uint64_t assign_epoch;
+    pgc_step offsets_step;
+    const char *offsets_params[1];
+
+    /* Revocation waiting for the batch in flight. */
+    rd_kafka_topic_partition_list_t *revoking;
+    bool revoking_lost;
+
+    pgc_step version_step;
+    int db_version;
+
+    /* The dedup engine, rebuilt from PostgreSQL at start; it always equals what is committed
+     * there, plus the batch in flight between dd_begin and dd_commit/dd_rollback. */
+    dd_engine *dedup;
+    int64_t next_seq; /* the seq of the next item the engine sees */
+
+    /* After a lost connection: reconnect with backoff, read the offsets back, then replay. */
+    uv_timer_t reconnect_timer;
+    uv_timer_t pg_watch; /* notices a connection lost while idle */
+    uint64_t reconnect_delay_ms;
+    bool reconnecting;
+    pgc_step recheck_step;
+    const char *recheck_params[1];
+
+    bool stopping;
+    bool finished;
+    int exit_code;
+    uint64_t batches, events, pages, rejects, items, stories_created, merges, replays, dead_letters;
+} sd_daemon;
+
+/* Stops the daemon with an error: nothing more is committed, a restart resumes from PostgreSQL. */
+void dm_fail(sd_daemon *d, const char *what);
+/* Sends the filling batch when it is due (or now, with force) and no other is in flight. */
+void dm_maybe_flush(sd_daemon *d, bool force);
+/* Tears the daemon down once it is stopping and nothing is in flight. */
+void dm_maybe_finish(sd_daemon *d);
+/* Completes a revocation once no transaction touching the partitions is in flight. */
+void dm_finish_revoke(sd_daemon *d);
+/* The idle callback that closes every client and handle outside library callbacks. */
+void dm_on_finisher(uv_idle_t *idle);
+/* The timer that notices a PostgreSQL connection lost while idle. */
+void dm_on_pg_watch(uv_timer_t *timer);
+
+/* The consumer's callbacks (kafka_in.h). */
+void dm_on_message(void *user, rd_kafka_message_t *message);
+void dm_on_assign(void *user, const rd_kafka_topic_partition_list_t *partitions);
+void dm_on_revoke(void *user, const rd_kafka_topic_partition_list_t *partitions, bool lost);
+
+#endif

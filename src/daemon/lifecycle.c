@@ -1,0 +1,354 @@
+/* The daemon's lifecycle: start (profiles, PostgreSQL, schema version, dedup state, the relay,
+ * the topics check, then the consumer), signals, and an orderly stop. */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "daemon/daemon.h"
+#include "daemon/daemon_internal.h"
+#include "daemon/dedup_load.h"
+#include "daemon/profile_files.h"
+#include "db/migrate.h"
+#include "db/story_rows.h"
+
+static void on_kafka_fatal(void *user, const char *reason)
+{
+    char what[ERRLEN];
+    snprintf(what, sizeof(what), "Kafka consumer failed: %s", reason);
+    dm_fail(user, what);
+}
+
+/* ---- Start, stop ---------------------------------------------------------------------------- */
+
+void dm_on_finisher(uv_idle_t *idle)
+{
+    sd_daemon *d = idle->data;
+    uv_idle_stop(idle);
+    /* Runs outside any library callback, so both clients can be torn down here. */
+    tp_check_free(d->topics);
+    d->topics = NULL;
+    if (d->kafka) {
+        ki_free(d->kafka);
+        d->kafka = NULL;
+    }
+    uint64_t relayed = d->relay ? ob_sent(d->relay) : 0;
+    if (d->relay) {
+        ob_free(d->relay);
+        d->relay = NULL;
+    }
+    if (d->pg) {
+        pgc_free(d->pg);
+        d->pg = NULL;
+    }
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+    uv_close((uv_handle_t *)&d->batch_timer, NULL);
+    uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
+    uv_close((uv_handle_t *)&d->reconnect_timer, NULL);
+    uv_close((uv_handle_t *)&d->pg_watch, NULL);
+    uv_close((uv_handle_t *)&d->finisher, NULL);
+    sd_log_notice("storyd",
+                  "stopped: %" PRIu64 " events (%" PRIu64 " pages, %" PRIu64
+                  " rejected) in %" PRIu64 " batches; %" PRIu64 " items, %" PRIu64
+                  " new stories, %" PRIu64 " merges; %" PRIu64 " dead letters; %" PRIu64
+                  " outbox rows relayed; %" PRIu64 " batches sent again",
+                  d->events, d->pages, d->rejects, d->batches, d->items, d->stories_created,
+                  d->merges, d->dead_letters, relayed, d->replays);
+}
+
+/* How long a stopping daemon waits for the relay once everything else is done. */
+#define RELAY_GRACE_MS 3000
+
+void dm_maybe_finish(sd_daemon *d)
+{
+    dm_finish_revoke(d);
+    if (!d->stopping || d->finished || d->flushing || bt_events(d->filling) > 0 ||
+        (d->pg && pgc_busy(d->pg)))
+        return;
+    if (d->relay && ob_busy(d->relay)) {
+        ob_stop(d->relay, RELAY_GRACE_MS);
+        return;
+    }
+    d->finished = true;
+    uv_idle_start(&d->finisher, dm_on_finisher);
+}
+
+static void on_shutdown_timeout(uv_timer_t *timer)
+{
+    sd_daemon *d = timer->data;
+    dm_fail(d, "the batch in flight did not commit within storyd.shutdown_timeout_ms");
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    sd_daemon *d = handle->data;
+    if (d->stopping) {
+        sd_log_notice("storyd", "%s again: already stopping", strsignal(signum));
+        return;
+    }
+    sd_log_notice("storyd", "%s: stop fetching, finish the batch in flight, commit, exit",
+                  strsignal(signum));
+    d->stopping = true;
+    if (d->kafka)
+        ki_set_draining(d->kafka, false);
+    uv_timer_start(&d->shutdown_timer, on_shutdown_timeout,
+                   (uint64_t)d->config->shutdown_timeout_ms, 0);
+    dm_maybe_flush(d, true);
+    dm_maybe_finish(d);
+}
+
+/* Logs what a set of profiles is: "dspdaily.com 2026.11.28-1, ...". */
+static void log_profiles(const sd_daemon *d, const char *verb)
+{
+    char list[512] = "";
+    size_t used = 0;
+    for (int i = 0; i < d->n_profiles && used < sizeof(list) - 1; i++)
+        used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s %s", i ? ", " : "",
+                                 d->profiles[i]->name, d->profiles[i]->version);
+    sd_log_notice("storyd", "%s %d site profile(s) from %s: %s", verb, d->n_profiles,
+                  sd_profiles_dir(d->config), d->n_profiles ? list : "none");
+}
+
+/* SIGHUP: load the profiles again; a broken set is reported and the running one kept. */
+static void on_sighup(uv_signal_t *handle, int signum)
+{
+    (void)signum;
+    sd_daemon *d = handle->data;
+    sp_profile **profiles;
+    char err[1024];
+    int n = sd_profiles_load(d->config, &profiles, err, sizeof(err));
+    if (n < 0) {
+        sd_log_error("storyd", "SIGHUP: site profiles not reloaded, keeping the running ones: %s",
+                     err);
+        return;
+    }
+    sd_profiles_free(d->profiles, d->n_profiles);
+    d->profiles = profiles;
+    d->n_profiles = n;
+    log_profiles(d, "SIGHUP: reloaded");
+}
+
+static void on_relay_idle(void *user)
+{
+    dm_maybe_finish(user);
+}
+
+static void start_consuming(sd_daemon *d)
+{
+    static const ki_callbacks callbacks = {
+        .on_message = dm_on_message,
+        .on_assign = dm_on_assign,
+        .on_revoke = dm_on_revoke,
+        .on_fatal = on_kafka_fatal,
+    };
+    char err[ERRLEN];
+    d->kafka = ki_new(&d->loop, d->config, &callbacks, d, err, sizeof(err));
+    if (!d->kafka) {
+        dm_fail(d, err);
+        return;
+    }
+    if (ki_start(d->kafka, err, sizeof(err)) != 0) {
+        dm_fail(d, err);
+        return;
+    }
+    sd_log_notice("storyd", "consuming %s as group %s (%s), writing to %s", d->config->input_topic,
+                  d->config->consumer_group, sd_kv_get(&d->config->kafka, "bootstrap.servers"),
+                  pgc_describe(d->pg));
+}
+
+static void on_topics_checked(void *user, int status, const char *error)
+{
+    sd_daemon *d = user;
+    if (status != 0) {
+        dm_fail(d, error);
+        return;
+    }
+    if (!d->stopping)
+        start_consuming(d);
+}
+
+static void start_kafka(sd_daemon *d)
+{
+    uv_timer_start(&d->pg_watch, dm_on_pg_watch, 1000, 1000);
+    char err[ERRLEN];
+    d->relay = ob_new(&d->loop, d->config, d->pg, on_relay_idle, d, err, sizeof(err));
+    if (!d->relay) {
+        dm_fail(d, err);
+        return;
+    }
+    /* Rows an earlier run committed but did not get to send go first. */
+    ob_kick(d->relay);
+    /* Nothing is consumed before the topics storyd writes are known to take what it sends. */
+    d->topics = tp_check_start(&d->loop, ob_kafka(d->relay), d->config, on_topics_checked, d, err,
+                               sizeof(err));
+    if (!d->topics)
+        dm_fail(d, err);
+}
+
+static void on_version_row(void *user, const PGresult *result)
+{
+    sd_daemon *d = user;
+    if (PQntuples(result) == 1)
+        d->db_version = atoi(PQgetvalue(result, 0, 0));
+}
+
+static void on_dedup_loaded(void *user, int status, const char *error, const dl_stats *stats)
+{
+    sd_daemon *d = user;
+    if (status != 0) {
+        dm_fail(d, error);
+        return;
+    }
+    d->next_seq = stats->next_seq;
+    dd_stats engine = dd_get_stats(d->dedup);
+    sd_log_notice("dedup",
+                  "dedup state rebuilt from PostgreSQL: %zu sightings replayed into %zu stories "
+                  "(%zu aliases), next seq %" PRId64,
+                  stats->items, engine.stories, engine.aliases, stats->next_seq);
+    if (stats->mismatches || stats->gaps)
+        sd_log_warning("dedup",
+                       "%zu replayed answers differ from the stored ones and %zu seq gaps: the "
+                       "dedup engine or its configuration changed since those rows were written",
+                       stats->mismatches, stats->gaps);
+    if (!d->stopping)
+        start_kafka(d);
+    else
+        dm_maybe_finish(d);
+}
+
+static void on_version_checked(void *user, int status, const char *error)
+{
+    sd_daemon *d = user;
+    char what[ERRLEN + 128];
+    if (status != 0) {
+        snprintf(what, sizeof(what), "reading the schema version failed (run storyd migrate?): %s",
+                 error);
+        dm_fail(d, what);
+        return;
+    }
+    int latest = sd_migrate_latest_version();
+    if (d->db_version != latest) {
+        snprintf(what, sizeof(what),
+                 "the database schema is at version %d, this storyd needs %d: %s", d->db_version,
+                 latest,
+                 d->db_version < latest ? "run storyd migrate first"
+                                        : "refusing to run against a newer schema");
+        dm_fail(d, what);
+        return;
+    }
+    if (d->stopping) {
+        dm_maybe_finish(d);
+        return;
+    }
+    if (dl_start(d->pg, d->dedup, 10000, on_dedup_loaded, d) != 0)
+        dm_fail(d, "the PostgreSQL connection is not usable");
+}
+
+static void on_pg_connected(void *user, int status, const char *error)
+{
+    sd_daemon *d = user;
+    if (status != 0) {
+        dm_fail(d, error);
+        return;
+    }
+    sd_log_info("postgres", "connected to %s", pgc_describe(d->pg));
+    d->version_step = (pgc_step){
+        .kind = PGC_STEP_QUERY,
+        .sql = sd_migrate_version_sql,
+        .on_result = on_version_row,
+        .user = d,
+    };
+    if (pgc_run(d->pg, &d->version_step, 1, on_version_checked, d) != 0)
+        dm_fail(d, "the PostgreSQL connection is not usable");
+}
+
+int sd_daemon_run(const sd_config *config)
+{
+    sd_daemon *d = calloc(1, sizeof(*d));
+    if (!d) {
+        sd_log_error("storyd", "out of memory");
+        return 1;
+    }
+    d->config = config;
+    d->filling = bt_new();
+    d->spare = bt_new();
+    d->dedup = dd_new(NULL);
+    d->next_seq = 1;
+    bool statements = strcmp(config->write_method, "statements") == 0;
+    const char *story_topic =
+        config->story_topic && config->story_topic[0] ? config->story_topic : NULL;
+    bt_batch *batches[2] = {d->filling, d->spare};
+    for (int i = 0; i < 2; i++) {
+        if (!batches[i])
+            continue;
+        bt_set_statements(batches[i], statements);
+        bt_set_topics(batches[i], story_topic, config->dead_letter_topic);
+        bt_set_input_format(batches[i], pe_format_parse(config->input_format));
+    }
+    if (!d->filling || !d->spare || !d->dedup || uv_loop_init(&d->loop) != 0) {
+        sd_log_error("storyd", "cannot initialize");
+        bt_free(d->filling);
+        bt_free(d->spare);
+        dd_free(d->dedup);
+        free(d);
+        return 1;
+    }
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_timer_init(&d->loop, &d->batch_timer);
+    uv_timer_init(&d->loop, &d->shutdown_timer);
+    uv_timer_init(&d->loop, &d->reconnect_timer);
+    uv_timer_init(&d->loop, &d->pg_watch);
+    uv_idle_init(&d->loop, &d->finisher);
+    d->sigterm.data = d->sigint.data = d->sighup.data = d->batch_timer.data =
+        d->shutdown_timer.data = d->reconnect_timer.data = d->pg_watch.data = d->finisher.data = d;
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+    /* A closed PostgreSQL socket must be an error return, not a process-killing signal. */
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[1024];
+    d->n_profiles = sd_profiles_load(config, &d->profiles, err, sizeof(err));
+    if (d->n_profiles < 0) {
+        d->n_profiles = 0;
+        dm_fail(d, err);
+    } else {
+        log_profiles(d, "loaded");
+    }
+
+    d->pg = pgc_new(&d->loop, config);
+    if (d->finished) {
+        /* The profiles failed: nothing to connect. */
+    } else if (!d->pg || pgc_set_session_sql(d->pg, sr_stage_sql) != 0 ||
+               pgc_connect(d->pg, on_pg_connected, d) != 0)
+        dm_fail(d, "cannot start connecting to PostgreSQL (check the [postgres] keys)");
+
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    /* Handles are closed; one more turn runs their close callbacks. */
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&d->loop) != 0)
+        sd_log_warning("storyd", "the loop still had open handles at exit");
+
+    int code = d->exit_code;
+    sd_profiles_free(d->profiles, d->n_profiles);
+    if (d->assigning)
+        rd_kafka_topic_partition_list_destroy(d->assigning);
+    if (d->revoking)
+        rd_kafka_topic_partition_list_destroy(d->revoking);
+    for (size_t i = 0; i < d->partition_count; i++)
+        free(d->partitions[i].topic);
+    free(d->partitions);
+    free(d->expected);
+    bt_free(d->filling);
+    bt_free(d->flushing);
+    bt_free(d->spare);
+    dd_free(d->dedup);
+    free(d);
+    return code;
+}
