@@ -31,6 +31,10 @@ static const sd_config_key config_keys[] = {
     KEY("storyd", "outbox_retention_s", SD_CFG_INT, "86400", outbox_retention_s, 0, 315360000, true,
         "Seconds a sent outbox row is kept (to look at, or to compare with the topic) before the "
         "relay deletes it; unsent rows are never deleted."),
+    KEY("storyd", "offset_out_of_range", SD_CFG_STRING, "fail", offset_out_of_range, 0, 0, false,
+        "When a stored offset is no longer in the log (retention deleted events storyd never "
+        "read, or the topic was recreated): fail (stop, skipping nothing), earliest or latest "
+        "(go on from there, reporting what was skipped)."),
     KEY("storyd", "consumer_group", SD_CFG_STRING, "storyd", consumer_group, 0, 0, false,
         "Kafka consumer group; also the key of the offsets stored in PostgreSQL."),
     KEY("storyd", "profile_dir", SD_CFG_STRING, NULL, profile_dir, 0, 0, true,
@@ -51,6 +55,9 @@ static const sd_config_key config_keys[] = {
         "prepared INSERTs."),
     KEY("batch", "max_events", SD_CFG_INT, "500", batch_max_events, 1, 1000000, true,
         "A batch is written once it holds this many events..."),
+    KEY("batch", "max_bytes", SD_CFG_INT, "67108864", batch_max_bytes, 1024, 4294967296, true,
+        "...or once its rows hold this many bytes. A full batch while another commits pauses "
+        "every partition until that one is done (backpressure)."),
     KEY("batch", "max_wait_ms", SD_CFG_INT, "200", batch_max_wait_ms, 0, 600000, true,
         "...or once its first event has waited this long."),
     KEY("test", "crash_point", SD_CFG_STRING, NULL, test_crash_point, 0, 0, false,
@@ -330,6 +337,19 @@ int sd_config_load_file(sd_config *config, const char *path, char *err, size_t e
     return 0;
 }
 
+/* 0 when value is one of choices (NULL-terminated), else -1 with err naming key and choices. */
+static int check_choice(const char *key, const char *value, const char *const *choices, char *err,
+                        size_t errlen)
+{
+    for (size_t i = 0; choices[i]; i++)
+        if (value && strcmp(value, choices[i]) == 0)
+            return 0;
+    int used = snprintf(err, errlen, "%s: '%s' is not one of ", key, value ? value : "");
+    for (size_t i = 0; choices[i] && used >= 0 && (size_t)used < errlen; i++)
+        used += snprintf(err + used, errlen - (size_t)used, "%s%s", i ? ", " : "", choices[i]);
+    return -1;
+}
+
 int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, size_t errlen)
 {
     static const char *const owned_kafka_keys[][2] = {
@@ -361,31 +381,18 @@ int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, siz
         snprintf(err, errlen, "storyd.consumer_group is required");
         return -1;
     }
-    if (config->test_crash_point && strcmp(config->test_crash_point, "before_commit") != 0 &&
-        strcmp(config->test_crash_point, "after_commit_sent") != 0 &&
-        strcmp(config->test_crash_point, "after_commit") != 0) {
-        snprintf(err, errlen,
-                 "test.crash_point: '%s' is not one of before_commit, after_commit_sent, "
-                 "after_commit",
-                 config->test_crash_point);
+    static const char *const crash_points[] = {"before_commit", "after_commit_sent", "after_commit",
+                                               NULL};
+    static const char *const formats[] = {"auto", "protobuf", "confluent", "json", NULL};
+    static const char *const methods[] = {"copy", "statements", NULL};
+    static const char *const resets[] = {"fail", "earliest", "latest", NULL};
+    if ((config->test_crash_point &&
+         check_choice("test.crash_point", config->test_crash_point, crash_points, err, errlen)) ||
+        check_choice("storyd.input_format", config->input_format, formats, err, errlen) ||
+        check_choice("batch.write_method", config->write_method, methods, err, errlen) ||
+        check_choice("storyd.offset_out_of_range", config->offset_out_of_range, resets, err,
+                     errlen))
         return -1;
-    }
-    static const char *const formats[] = {"auto", "protobuf", "confluent", "json"};
-    bool known_format = false;
-    for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-        known_format |= config->input_format && strcmp(config->input_format, formats[i]) == 0;
-    if (!known_format) {
-        snprintf(err, errlen,
-                 "storyd.input_format: '%s' is not one of auto, protobuf, confluent, json",
-                 config->input_format ? config->input_format : "");
-        return -1;
-    }
-    if (!config->write_method || (strcmp(config->write_method, "copy") != 0 &&
-                                  strcmp(config->write_method, "statements") != 0)) {
-        snprintf(err, errlen, "batch.write_method: '%s' is not one of copy, statements",
-                 config->write_method ? config->write_method : "");
-        return -1;
-    }
     return 0;
 }
 

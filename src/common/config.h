@@ -41,16 +41,18 @@ typedef struct sd_kv_list {
 } sd_kv_list;
 
 typedef struct sd_config {
-    char *input_topic;       /* owned */
-    char *story_topic;       /* owned; "" turns story events off */
-    char *dead_letter_topic; /* owned */
-    char *input_format;      /* owned; "auto", "protobuf", "confluent" or "json" */
-    long relay_batch;        /* outbox rows read and sent per round */
-    long outbox_retention_s; /* sent outbox rows older than this are deleted */
-    char *consumer_group;    /* owned */
+    char *input_topic;         /* owned */
+    char *story_topic;         /* owned; "" turns story events off */
+    char *dead_letter_topic;   /* owned */
+    char *input_format;        /* owned; "auto", "protobuf", "confluent" or "json" */
+    long relay_batch;          /* outbox rows read and sent per round */
+    long outbox_retention_s;   /* sent outbox rows older than this are deleted */
+    char *consumer_group;      /* owned */
+    char *offset_out_of_range; /* owned; "fail", "earliest" or "latest" */
     char *profile_dir; /* owned; NULL: the installed profiles, else those of the source tree */
     sd_log_level log_level;
     long batch_max_events;
+    long batch_max_bytes;
     long batch_max_wait_ms;
     long shutdown_timeout_ms;
     long poll_interval_ms;

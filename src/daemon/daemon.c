@@ -49,6 +49,8 @@ static dm_partition *get_partition(sd_daemon *d, const char *topic, int32_t part
         return NULL;
     p->partition = partition;
     p->stored_offset = -1;
+    p->position = -1;
+    p->skipped_from = -1;
     d->partition_count++;
     return p;
 }
@@ -123,11 +125,56 @@ static void commit_to_kafka(sd_daemon *d, const bt_batch *batch)
  * then fired already (its flush found a transaction in flight and did nothing), so nothing
  * else would ever send it.
  */
+static bool filling_full(sd_daemon *d)
+{
+    return bt_events(d->filling) >= (size_t)d->config->batch_max_events ||
+           bt_bytes(d->filling) >= (size_t)d->config->batch_max_bytes;
+}
+
 static bool filling_due(sd_daemon *d)
 {
-    size_t events = bt_events(d->filling);
-    return events >= (size_t)d->config->batch_max_events ||
-           (events > 0 && !uv_is_active((const uv_handle_t *)&d->batch_timer));
+    return filling_full(d) ||
+           (bt_events(d->filling) > 0 && !uv_is_active((const uv_handle_t *)&d->batch_timer));
+}
+
+static void on_hold_timer(uv_timer_t *timer)
+{
+    sd_daemon *d = timer->data;
+    /* Still full: pause the partitions and serve the queue again (stragglers are taken). */
+    sd_log_info("kafka",
+                "a full batch has waited %d ms for the one in flight; pausing the partitions",
+                DM_HOLD_MS);
+    dm_pause(d, DM_PAUSE_FULL, true);
+    if (d->kafka)
+        ki_set_holding(d->kafka, false);
+}
+
+/* A full batch holds the queue, then pauses (DM_HOLD_MS); a sent one lets go of both. */
+static void hold(sd_daemon *d, bool on)
+{
+    if (on) {
+        if (d->kafka && !uv_is_active((uv_handle_t *)&d->hold_timer) &&
+            !(d->pause_reasons & DM_PAUSE_FULL)) {
+            ki_set_holding(d->kafka, true);
+            uv_timer_start(&d->hold_timer, on_hold_timer, DM_HOLD_MS, 0);
+        }
+        return;
+    }
+    uv_timer_stop(&d->hold_timer);
+    if (d->kafka)
+        ki_set_holding(d->kafka, false);
+    dm_pause(d, DM_PAUSE_FULL, false);
+}
+
+void dm_pause(sd_daemon *d, unsigned reason, bool on)
+{
+    unsigned before = d->pause_reasons;
+    d->pause_reasons = on ? before | reason : before & ~reason;
+    if (!d->kafka || (before != 0) == (d->pause_reasons != 0))
+        return;
+    if (d->pause_reasons)
+        d->pauses++;
+    ki_set_paused(d->kafka, d->pause_reasons != 0);
 }
 
 static void batch_committed(sd_daemon *d)
@@ -165,8 +212,7 @@ static void batch_committed(sd_daemon *d)
     d->spare = batch;
     d->flushing = NULL;
 
-    if (!d->stopping && !d->revoking)
-        ki_set_draining(d->kafka, true);
+    hold(d, false);
     dm_maybe_flush(d, filling_due(d) || d->stopping || d->revoking != NULL);
     dm_maybe_finish(d);
 }
@@ -233,10 +279,9 @@ static void on_recheck_done(void *user, int status, const char *error)
         return;
     }
     d->reconnecting = false;
+    dm_pause(d, DM_PAUSE_RECONNECT, false);
     bt_batch *batch = d->flushing;
     if (!batch) {
-        if (!d->stopping && !d->revoking)
-            ki_set_draining(d->kafka, true);
         dm_maybe_flush(d, filling_due(d) || d->stopping);
         dm_maybe_finish(d);
         return;
@@ -297,13 +342,19 @@ static void on_reconnect_timer(uv_timer_t *timer)
         start_reconnect(d, "cannot start connecting to PostgreSQL");
 }
 
-/* A connection lost between jobs fails nothing, so it is noticed here and replaced early. */
+/*
+ * A connection lost between jobs, or under a job of the outbox relay, fails no batch, so it is
+ * noticed here and replaced. Jobs queued behind the lost one (a batch, say) wait for the new
+ * connection and run there first, before the offsets are read back; no batch is sent while
+ * reconnecting, so at that read none is in flight.
+ */
 void dm_on_pg_watch(uv_timer_t *timer)
 {
     sd_daemon *d = timer->data;
-    if (!d->finished && d->pg && !d->reconnecting && !d->flushing && !pgc_busy(d->pg) &&
-        pgc_is_lost(d->pg))
-        start_reconnect(d, "the idle connection was closed");
+    if (!d->finished && d->pg && !d->reconnecting && !pgc_running(d->pg) && pgc_is_lost(d->pg))
+        start_reconnect(d, pgc_busy(d->pg) ? "lost under an outbox job; queued jobs wait for the "
+                                             "new connection"
+                                           : "the idle connection was closed");
 }
 
 /* Schedules the next attempt, waiting twice as long each time up to storyd.reconnect_max_ms. */
@@ -318,8 +369,7 @@ static void start_reconnect(sd_daemon *d, const char *why)
     sd_log_warning("postgres",
                    "connection lost (%s); consumption paused, reconnecting in %" PRIu64 " ms", why,
                    d->reconnect_delay_ms);
-    if (d->kafka)
-        ki_set_draining(d->kafka, false);
+    dm_pause(d, DM_PAUSE_RECONNECT, true);
     uv_timer_start(&d->reconnect_timer, on_reconnect_timer, d->reconnect_delay_ms, 0);
 }
 
@@ -378,13 +428,13 @@ void dm_maybe_flush(sd_daemon *d, bool force)
 {
     if (d->finished || bt_events(d->filling) == 0)
         return;
-    bool full = bt_events(d->filling) >= (size_t)d->config->batch_max_events;
+    bool full = filling_full(d);
     if (!full && !force)
         return;
     if (d->flushing || d->reconnecting) {
-        /* One transaction at a time; stop taking messages until it commits. */
+        /* One transaction at a time: a full batch waits, and so does Kafka (backpressure). */
         if (full)
-            ki_set_draining(d->kafka, false);
+            hold(d, true);
         return;
     }
     uv_timer_stop(&d->batch_timer);
@@ -403,6 +453,24 @@ void dm_on_message(void *user, rd_kafka_message_t *message)
         /* Not ours any more (or shutting down): whoever owns it next reads it again. */
         rd_kafka_message_destroy(message);
         return;
+    }
+    if (p->position >= 0 && message->offset < p->position) {
+        /* Fetched again (a resumed or re-sought partition): it is in a batch already. */
+        d->stale_messages++;
+        sd_log_debug("kafka", "%s[%d]@%" PRId64 ": already taken (position %" PRId64 "), dropped",
+                     topic, (int)message->partition, message->offset, p->position);
+        rd_kafka_message_destroy(message);
+        return;
+    }
+    p->position = message->offset + 1;
+    if (p->skipped_from >= 0) {
+        if (message->offset > p->skipped_from)
+            sd_log_error("kafka",
+                         "%s[%d]: %" PRId64 " events skipped: offsets %" PRId64 " to %" PRId64
+                         " were out of range",
+                         topic, (int)message->partition, message->offset - p->skipped_from,
+                         p->skipped_from, message->offset - 1);
+        p->skipped_from = -1;
     }
     if (!p->first_seen) {
         p->first_seen = true;
@@ -482,12 +550,16 @@ static void on_offsets_loaded(void *user, int status, const char *error)
         }
         p->owned = true;
         p->first_seen = false;
+        p->position = -1;
+        p->skipped_from = -1;
         if (p->stored_offset >= 0) {
             tp->offset = p->stored_offset;
+            p->start_offset = tp->offset;
             sd_log_info("kafka", "%s[%d]: resuming at offset %" PRId64 " stored in PostgreSQL",
                         tp->topic, (int)tp->partition, p->stored_offset);
         } else {
             tp->offset = latest ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+            p->start_offset = tp->offset;
             sd_log_info("kafka", "%s[%d]: no stored offset, starting at the %s", tp->topic,
                         (int)tp->partition, latest ? "end (auto.offset.reset)" : "beginning");
         }
@@ -536,8 +608,7 @@ void dm_finish_revoke(sd_daemon *d)
     sd_log_notice("kafka", "gave up %d partition(s)%s", list->cnt,
                   d->revoking_lost ? " (lost: nothing of theirs was committed)" : "");
     rd_kafka_topic_partition_list_destroy(list);
-    if (!d->stopping)
-        ki_set_draining(d->kafka, true);
+    dm_pause(d, DM_PAUSE_REVOKE, false);
 }
 
 void dm_on_revoke(void *user, const rd_kafka_topic_partition_list_t *partitions, bool lost)
@@ -559,7 +630,7 @@ void dm_on_revoke(void *user, const rd_kafka_topic_partition_list_t *partitions,
         rd_kafka_topic_partition_list_destroy(d->revoking);
     d->revoking = rd_kafka_topic_partition_list_copy(partitions);
     d->revoking_lost = lost;
-    ki_set_draining(d->kafka, false);
+    dm_pause(d, DM_PAUSE_REVOKE, true);
     if (lost) {
         /* Another member may own these already: what was collected must not commit. */
         bt_reset(d->filling);
@@ -568,4 +639,58 @@ void dm_on_revoke(void *user, const rd_kafka_topic_partition_list_t *partitions,
         dm_maybe_flush(d, true);
     }
     dm_finish_revoke(d);
+}
+
+/* Where a partition's fetching goes on from: after its last taken message, else its start. */
+static int64_t position_of(void *user, const char *topic, int32_t partition)
+{
+    dm_partition *p = find_partition(user, topic, partition);
+    if (!p)
+        return RD_KAFKA_OFFSET_INVALID;
+    return p->position >= 0 ? p->position : p->start_offset;
+}
+
+/*
+ * auto.offset.reset=error is forced on the consumer, so an offset that is no longer in the log
+ * (retention deleted events storyd never read, or the topic was recreated) comes here instead of
+ * being reset silently. storyd.offset_out_of_range decides: stop, skipping nothing, or go on at
+ * the earliest or latest offset, saying how many events that skips when it is known.
+ */
+void dm_on_out_of_range(void *user, const char *topic, int32_t partition, int64_t offset,
+                        const char *reason)
+{
+    sd_daemon *d = user;
+    dm_partition *p = find_partition(d, topic, partition);
+    if (!p || !p->owned || d->stopping)
+        return;
+    int64_t low = -1, high = -1;
+    char range[96] = "";
+    if (ki_watermarks(d->kafka, topic, partition, &low, &high) == 0)
+        snprintf(range, sizeof(range), "; the log holds offsets %" PRId64 " to %" PRId64, low,
+                 high - 1);
+    const char *policy = d->config->offset_out_of_range;
+    if (strcmp(policy, "fail") == 0) {
+        char what[ERRLEN + 256];
+        snprintf(what, sizeof(what),
+                 "%s[%d]: offset %" PRId64 " is out of range (%s%s): events were deleted "
+                 "before storyd read them, or the topic was recreated. Nothing was skipped; set "
+                 "storyd.offset_out_of_range = earliest or latest to go on from there",
+                 topic, (int)partition, offset, reason, range);
+        dm_fail(d, what);
+        return;
+    }
+    bool earliest = strcmp(policy, "earliest") == 0;
+    sd_log_error("kafka",
+                 "%s[%d]: offset %" PRId64 " is out of range (%s%s); going on at the %s offset "
+                 "as storyd.offset_out_of_range says",
+                 topic, (int)partition, offset, reason, range, policy);
+    d->offset_resets++;
+    p->position = -1;
+    p->first_seen = false;
+    p->skipped_from = offset;
+    p->start_offset = earliest ? RD_KAFKA_OFFSET_BEGINNING : RD_KAFKA_OFFSET_END;
+    char err[ERRLEN];
+    if (ki_restart(d->kafka, topic, partition, p->start_offset, position_of, d, err, sizeof(err)) !=
+        0)
+        dm_fail(d, err);
 }

@@ -26,6 +26,9 @@ typedef struct dm_partition {
     int64_t stored_offset; /* next offset stored in PostgreSQL, -1 when none */
     bool owned;            /* assigned and not being revoked: its messages are taken */
     bool first_seen;       /* the first message since assignment was reported */
+    int64_t position;      /* the offset after the last message taken since assignment, -1 */
+    int64_t start_offset;  /* where the assignment started it (an offset or a logical one) */
+    int64_t skipped_from;  /* the out-of-range offset it went on from, -1 */
 } dm_partition;
 
 typedef struct sd_daemon {
@@ -79,11 +82,35 @@ typedef struct sd_daemon {
     pgc_step recheck_step;
     const char *recheck_params[1];
 
+    /* Why consumption is paused (DM_PAUSE_*); the partitions are paused while any is set. */
+    unsigned pause_reasons;
+    uv_timer_t hold_timer; /* a full batch holds the queue this long, then pauses */
+
     bool stopping;
     bool finished;
     int exit_code;
     uint64_t batches, events, pages, rejects, items, stories_created, merges, replays, dead_letters;
+    uint64_t pauses, stale_messages, offset_resets;
 } sd_daemon;
+
+/* Reasons to pause consumption; each is set and cleared on its own. */
+enum {
+    DM_PAUSE_FULL = 1u << 0,      /* the filling batch stayed full for DM_HOLD_MS */
+    DM_PAUSE_RECONNECT = 1u << 1, /* PostgreSQL is being reconnected */
+    DM_PAUSE_REVOKE = 1u << 2,    /* partitions are being given up */
+    DM_PAUSE_STOP = 1u << 3,      /* the daemon is stopping */
+};
+
+/*
+ * A full batch first leaves messages in librdkafka's queue (cheap, and usually the COMMIT in
+ * flight ends within milliseconds); if it is still full after this long, the partitions are
+ * paused and the queue served again, so rebalances and max.poll.interval.ms never wait on
+ * PostgreSQL.
+ */
+#define DM_HOLD_MS 2000
+
+/* Sets or clears one pause reason, pausing or resuming the partitions when that changes. */
+void dm_pause(sd_daemon *d, unsigned reason, bool on);
 
 /* Stops the daemon with an error: nothing more is committed, a restart resumes from PostgreSQL. */
 void dm_fail(sd_daemon *d, const char *what);
@@ -102,5 +129,7 @@ void dm_on_pg_watch(uv_timer_t *timer);
 void dm_on_message(void *user, rd_kafka_message_t *message);
 void dm_on_assign(void *user, const rd_kafka_topic_partition_list_t *partitions);
 void dm_on_revoke(void *user, const rd_kafka_topic_partition_list_t *partitions, bool lost);
+void dm_on_out_of_range(void *user, const char *topic, int32_t partition, int64_t offset,
+                        const char *reason);
 
 #endif

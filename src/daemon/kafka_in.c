@@ -23,7 +23,11 @@ struct ki_consumer {
     uv_poll_t wake;
     uv_timer_t tick;
     uv_idle_t more; /* continues serving when a turn's budget ran out */
-    bool draining;
+    bool paused;    /* every assigned partition is paused (backpressure) */
+    bool holding;   /* messages are left in the queue for now (short backpressure) */
+    /* Every partition paused since the last resume, assigned or not any more: librdkafka keeps
+     * a partition's pause across unassign and assign, so a resume must reach each of them. */
+    rd_kafka_topic_partition_list_t *paused_parts;
     bool closing;
     bool started;
     int handles_open;
@@ -112,31 +116,36 @@ static void on_more(uv_idle_t *handle)
     serve_queue(consumer);
 }
 
-static void report_message_error(rd_kafka_message_t *message)
+static void report_message_error(ki_consumer *consumer, rd_kafka_message_t *message)
 {
     const char *topic = message->rkt ? rd_kafka_topic_name(message->rkt) : "-";
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
         return;
-    /* An out-of-range offset is reported, never silently reset past data (issue 8 refines). */
+    if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && message->rkt) {
+        /* auto.offset.reset=error is forced: the caller decides, and says so. */
+        consumer->callbacks.on_out_of_range(consumer->user, topic, message->partition,
+                                            message->offset, rd_kafka_message_errstr(message));
+        return;
+    }
     sd_log_error("kafka", "%s[%d]@%lld: %s", topic, (int)message->partition,
                  (long long)message->offset, rd_kafka_message_errstr(message));
 }
 
 static void serve_queue(ki_consumer *consumer)
 {
-    if (consumer->closing || !consumer->draining)
+    if (consumer->closing || consumer->holding)
         return;
     for (int served = 0; served < POLL_BUDGET; served++) {
         rd_kafka_message_t *message = rd_kafka_consumer_poll(consumer->rk, 0);
         if (!message)
             return;
         if (message->err) {
-            report_message_error(message);
+            report_message_error(consumer, message);
             rd_kafka_message_destroy(message);
         } else {
             consumer->callbacks.on_message(consumer->user, message);
         }
-        if (consumer->closing || !consumer->draining)
+        if (consumer->closing || consumer->holding)
             return;
     }
     /* Budget spent with messages left: the pipe will not be written again for them. */
@@ -191,14 +200,16 @@ ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks
     consumer->callbacks = *callbacks;
     consumer->user = user;
     consumer->pipe_read = consumer->pipe_write = -1;
-    consumer->draining = true;
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     /* Defaults a user may override, then the user's keys, then the keys storyd owns. */
-    if (set_conf(conf, "client.id", "storyd", err, errlen) != 0 ||
-        set_conf(conf, "auto.offset.reset", "earliest", err, errlen) != 0)
+    if (set_conf(conf, "client.id", "storyd", err, errlen) != 0)
         goto fail_conf;
     for (size_t i = 0; i < config->kafka.count; i++) {
+        /* Where a partition without a stored offset starts is decided by storyd at assignment
+         * (from this key); librdkafka's own reset would skip data silently. */
+        if (strcmp(config->kafka.keys[i], "auto.offset.reset") == 0)
+            continue;
         if (set_conf(conf, config->kafka.keys[i], config->kafka.values[i], err, errlen) != 0)
             goto fail_conf;
     }
@@ -206,6 +217,7 @@ ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks
         set_conf(conf, "enable.auto.commit", "false", err, errlen) != 0 ||
         set_conf(conf, "enable.auto.offset.store", "false", err, errlen) != 0 ||
         set_conf(conf, "enable.partition.eof", "false", err, errlen) != 0 ||
+        set_conf(conf, "auto.offset.reset", "error", err, errlen) != 0 ||
         set_conf(conf, "log.queue", "true", err, errlen) != 0)
         goto fail_conf;
     rd_kafka_conf_set_opaque(conf, consumer);
@@ -271,13 +283,134 @@ int ki_start(ki_consumer *consumer, char *err, size_t errlen)
     return 0;
 }
 
-void ki_set_draining(ki_consumer *consumer, bool draining)
+/* Pauses or resumes the partitions of list (borrowed); errors are logged, not fatal. */
+static void pause_resume(ki_consumer *consumer, rd_kafka_topic_partition_list_t *list, bool pause)
 {
-    if (consumer->draining == draining)
+    if (!list || list->cnt == 0)
         return;
-    consumer->draining = draining;
-    if (draining && consumer->started && !consumer->closing)
+    if (pause) {
+        if (!consumer->paused_parts)
+            consumer->paused_parts = rd_kafka_topic_partition_list_new(list->cnt);
+        for (int i = 0; i < list->cnt; i++)
+            if (!rd_kafka_topic_partition_list_find(consumer->paused_parts, list->elems[i].topic,
+                                                    list->elems[i].partition))
+                rd_kafka_topic_partition_list_add(consumer->paused_parts, list->elems[i].topic,
+                                                  list->elems[i].partition);
+    }
+    rd_kafka_resp_err_t rc = pause ? rd_kafka_pause_partitions(consumer->rk, list)
+                                   : rd_kafka_resume_partitions(consumer->rk, list);
+    if (rc)
+        sd_log_warning("kafka", "%s %d partition(s): %s", pause ? "pausing" : "resuming", list->cnt,
+                       rd_kafka_err2str(rc));
+    else
+        sd_log_debug("kafka", "%s %d partition(s)", pause ? "paused" : "resumed", list->cnt);
+}
+
+void ki_set_paused(ki_consumer *consumer, bool paused)
+{
+    if (consumer->paused == paused || consumer->closing)
+        return;
+    consumer->paused = paused;
+    rd_kafka_topic_partition_list_t *assignment = NULL;
+    rd_kafka_resp_err_t rc = rd_kafka_assignment(consumer->rk, &assignment);
+    if (rc) {
+        sd_log_warning("kafka", "reading the assignment to %s it: %s", paused ? "pause" : "resume",
+                       rd_kafka_err2str(rc));
+        return;
+    }
+    if (paused) {
+        pause_resume(consumer, assignment, true);
+    } else {
+        /* The partitions paused earlier, and any assigned since, which are paused too. */
+        rd_kafka_topic_partition_list_t *all = consumer->paused_parts;
+        consumer->paused_parts = NULL;
+        if (!all)
+            all = rd_kafka_topic_partition_list_new(assignment->cnt);
+        for (int i = 0; i < assignment->cnt; i++)
+            if (!rd_kafka_topic_partition_list_find(all, assignment->elems[i].topic,
+                                                    assignment->elems[i].partition))
+                rd_kafka_topic_partition_list_add(all, assignment->elems[i].topic,
+                                                  assignment->elems[i].partition);
+        pause_resume(consumer, all, false);
+        rd_kafka_topic_partition_list_destroy(all);
+    }
+    rd_kafka_topic_partition_list_destroy(assignment);
+}
+
+int ki_watermarks(ki_consumer *consumer, const char *topic, int32_t partition, int64_t *low,
+                  int64_t *high)
+{
+    /* The cached values from the last fetch: no request, nothing blocks. */
+    return rd_kafka_get_watermark_offsets(consumer->rk, topic, partition, low, high) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR &&
+                   *low >= 0 && *high >= 0
+               ? 0
+               : -1;
+}
+
+void ki_set_holding(ki_consumer *consumer, bool holding)
+{
+    if (consumer->holding == holding)
+        return;
+    consumer->holding = holding;
+    if (!holding && consumer->started && !consumer->closing)
         uv_idle_start(&consumer->more, on_more);
+}
+
+bool ki_paused(const ki_consumer *consumer)
+{
+    return consumer->paused;
+}
+
+int ki_restart(ki_consumer *consumer, const char *topic, int32_t partition, int64_t offset,
+               int64_t (*position_of)(void *user, const char *topic, int32_t partition), void *user,
+               char *err, size_t errlen)
+{
+    /*
+     * A seek does not restart a partition whose fetcher stopped on an offset error (librdkafka
+     * 2.0.2 leaves it in fetch state "none"); only an assignment starts a fetcher. Under the
+     * cooperative protocol that is this partition alone; under the eager one the whole
+     * assignment is given again, every other partition at the position its messages reached.
+     */
+    int rc = 0;
+    if (strcmp(rd_kafka_rebalance_protocol(consumer->rk), "COOPERATIVE") == 0) {
+        rd_kafka_topic_partition_list_t *one = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(one, topic, partition)->offset = offset;
+        rd_kafka_error_t *error = rd_kafka_incremental_unassign(consumer->rk, one);
+        if (!error)
+            error = rd_kafka_incremental_assign(consumer->rk, one);
+        if (error) {
+            snprintf(err, errlen, "restarting %s[%d]: %s", topic, (int)partition,
+                     rd_kafka_error_string(error));
+            rd_kafka_error_destroy(error);
+            rc = -1;
+        } else if (consumer->paused) {
+            pause_resume(consumer, one, true);
+        }
+        rd_kafka_topic_partition_list_destroy(one);
+        return rc;
+    }
+    rd_kafka_topic_partition_list_t *all = NULL;
+    rd_kafka_resp_err_t code = rd_kafka_assignment(consumer->rk, &all);
+    if (!code) {
+        for (int i = 0; i < all->cnt; i++) {
+            rd_kafka_topic_partition_t *tp = &all->elems[i];
+            tp->offset = tp->partition == partition && strcmp(tp->topic, topic) == 0
+                             ? offset
+                             : position_of(user, tp->topic, tp->partition);
+        }
+        code = rd_kafka_assign(consumer->rk, all);
+    }
+    if (code) {
+        snprintf(err, errlen, "restarting %s[%d]: %s", topic, (int)partition,
+                 rd_kafka_err2str(code));
+        rc = -1;
+    } else if (consumer->paused) {
+        pause_resume(consumer, all, true);
+    }
+    if (all)
+        rd_kafka_topic_partition_list_destroy(all);
+    return rc;
 }
 
 int ki_assign(ki_consumer *consumer, rd_kafka_topic_partition_list_t *partitions, char *err,
@@ -290,13 +423,16 @@ int ki_assign(ki_consumer *consumer, rd_kafka_topic_partition_list_t *partitions
             rd_kafka_error_destroy(error);
             return -1;
         }
-        return 0;
+    } else {
+        rd_kafka_resp_err_t rc = rd_kafka_assign(consumer->rk, partitions);
+        if (rc) {
+            snprintf(err, errlen, "assign: %s", rd_kafka_err2str(rc));
+            return -1;
+        }
     }
-    rd_kafka_resp_err_t rc = rd_kafka_assign(consumer->rk, partitions);
-    if (rc) {
-        snprintf(err, errlen, "assign: %s", rd_kafka_err2str(rc));
-        return -1;
-    }
+    /* Partitions start unpaused: a pause in force covers the new ones too. */
+    if (consumer->paused)
+        pause_resume(consumer, partitions, true);
     return 0;
 }
 
@@ -360,6 +496,8 @@ void ki_free(ki_consumer *consumer)
         sd_log_warning("kafka", "closing the consumer: %s", rd_kafka_err2str(rc));
     rd_kafka_queue_destroy(consumer->queue);
     rd_kafka_destroy(consumer->rk);
+    if (consumer->paused_parts)
+        rd_kafka_topic_partition_list_destroy(consumer->paused_parts);
     if (!consumer->started) {
         close(consumer->pipe_read);
         close(consumer->pipe_write);

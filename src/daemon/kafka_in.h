@@ -33,6 +33,11 @@ typedef struct ki_callbacks {
     /* Partitions taken away (borrowed for the call); answer with ki_unassign. lost: another
      * consumer may own them already, so nothing for them may be committed. */
     void (*on_revoke)(void *user, const rd_kafka_topic_partition_list_t *partitions, bool lost);
+    /* A partition's fetch offset is out of range (retention deleted it, or the topic was
+     * recreated); fetching it stopped until the callee seeks (ki_seek). The strings are
+     * borrowed for the call. */
+    void (*on_out_of_range)(void *user, const char *topic, int32_t partition, int64_t offset,
+                            const char *reason);
     /* librdkafka reported a fatal error; the consumer is unusable. */
     void (*on_fatal)(void *user, const char *reason);
 } ki_callbacks;
@@ -47,8 +52,36 @@ ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks
 /* Subscribes to storyd.input_topic and starts watching the queue. Returns 0 or -1. */
 int ki_start(ki_consumer *consumer, char *err, size_t errlen) __attribute__((warn_unused_result));
 
-/* Whether messages are taken from the queue; false holds them there (backpressure). */
-void ki_set_draining(ki_consumer *consumer, bool draining);
+/*
+ * Pauses (or resumes) fetching of every assigned partition, and of partitions assigned while
+ * paused (backpressure). The queue is still served, so rebalances, errors and logs are never
+ * held up and max.poll.interval.ms cannot run out; a few messages fetched before the pause may
+ * still arrive, and librdkafka resumes each partition right after the last message it handed
+ * over.
+ */
+void ki_set_paused(ki_consumer *consumer, bool paused);
+bool ki_paused(const ki_consumer *consumer);
+
+/*
+ * Leaves messages in the queue (true) or takes them again (false): backpressure for a moment,
+ * without the cost of a pause (librdkafka drops what it prefetched for a paused partition and
+ * fetches it again on resume). While holding, rebalances and errors wait in the queue too, so
+ * the caller holds only briefly and pauses (ki_set_paused) if the wait goes on.
+ */
+void ki_set_holding(ki_consumer *consumer, bool holding);
+
+/* The partition's log start and end (the next offset) as last fetched; 0, or -1 when unknown. */
+int ki_watermarks(ki_consumer *consumer, const char *topic, int32_t partition, int64_t *low,
+                  int64_t *high);
+
+/*
+ * Restarts fetching of one partition at offset (or RD_KAFKA_OFFSET_BEGINNING/END) after its
+ * fetcher stopped (on_out_of_range). Under the eager protocol the other assigned partitions are
+ * assigned again at position_of(user, topic, partition). Returns 0 or -1.
+ */
+int ki_restart(ki_consumer *consumer, const char *topic, int32_t partition, int64_t offset,
+               int64_t (*position_of)(void *user, const char *topic, int32_t partition), void *user,
+               char *err, size_t errlen) __attribute__((warn_unused_result));
 
 /* Completes an assignment; each element's offset says where to start. Returns 0 or -1. */
 int ki_assign(ki_consumer *consumer, rd_kafka_topic_partition_list_t *partitions, char *err,

@@ -50,14 +50,17 @@ void dm_on_finisher(uv_idle_t *idle)
     uv_close((uv_handle_t *)&d->shutdown_timer, NULL);
     uv_close((uv_handle_t *)&d->reconnect_timer, NULL);
     uv_close((uv_handle_t *)&d->pg_watch, NULL);
+    uv_close((uv_handle_t *)&d->hold_timer, NULL);
     uv_close((uv_handle_t *)&d->finisher, NULL);
-    sd_log_notice("storyd",
-                  "stopped: %" PRIu64 " events (%" PRIu64 " pages, %" PRIu64
-                  " rejected) in %" PRIu64 " batches; %" PRIu64 " items, %" PRIu64
-                  " new stories, %" PRIu64 " merges; %" PRIu64 " dead letters; %" PRIu64
-                  " outbox rows relayed; %" PRIu64 " batches sent again",
-                  d->events, d->pages, d->rejects, d->batches, d->items, d->stories_created,
-                  d->merges, d->dead_letters, relayed, d->replays);
+    sd_log_notice(
+        "storyd",
+        "stopped: %" PRIu64 " events (%" PRIu64 " pages, %" PRIu64 " rejected) in %" PRIu64
+        " batches; %" PRIu64 " items, %" PRIu64 " new stories, %" PRIu64 " merges; %" PRIu64
+        " dead letters; %" PRIu64 " outbox rows relayed; %" PRIu64
+        " batches sent again; paused %" PRIu64 " times; %" PRIu64
+        " messages fetched twice dropped; %" PRIu64 " offsets out of range",
+        d->events, d->pages, d->rejects, d->batches, d->items, d->stories_created, d->merges,
+        d->dead_letters, relayed, d->replays, d->pauses, d->stale_messages, d->offset_resets);
 }
 
 /* How long a stopping daemon waits for the relay once everything else is done. */
@@ -93,8 +96,7 @@ static void on_signal(uv_signal_t *handle, int signum)
     sd_log_notice("storyd", "%s: stop fetching, finish the batch in flight, commit, exit",
                   strsignal(signum));
     d->stopping = true;
-    if (d->kafka)
-        ki_set_draining(d->kafka, false);
+    dm_pause(d, DM_PAUSE_STOP, true);
     uv_timer_start(&d->shutdown_timer, on_shutdown_timeout,
                    (uint64_t)d->config->shutdown_timeout_ms, 0);
     dm_maybe_flush(d, true);
@@ -143,6 +145,7 @@ static void start_consuming(sd_daemon *d)
         .on_message = dm_on_message,
         .on_assign = dm_on_assign,
         .on_revoke = dm_on_revoke,
+        .on_out_of_range = dm_on_out_of_range,
         .on_fatal = on_kafka_fatal,
     };
     char err[ERRLEN];
@@ -151,6 +154,9 @@ static void start_consuming(sd_daemon *d)
         dm_fail(d, err);
         return;
     }
+    /* A pause that began before the consumer existed (a reconnect) covers its partitions. */
+    if (d->pause_reasons)
+        ki_set_paused(d->kafka, true);
     if (ki_start(d->kafka, err, sizeof(err)) != 0) {
         dm_fail(d, err);
         return;
@@ -304,9 +310,11 @@ int sd_daemon_run(const sd_config *config)
     uv_timer_init(&d->loop, &d->shutdown_timer);
     uv_timer_init(&d->loop, &d->reconnect_timer);
     uv_timer_init(&d->loop, &d->pg_watch);
+    uv_timer_init(&d->loop, &d->hold_timer);
     uv_idle_init(&d->loop, &d->finisher);
     d->sigterm.data = d->sigint.data = d->sighup.data = d->batch_timer.data =
-        d->shutdown_timer.data = d->reconnect_timer.data = d->pg_watch.data = d->finisher.data = d;
+        d->shutdown_timer.data = d->reconnect_timer.data = d->pg_watch.data = d->finisher.data =
+            d->hold_timer.data = d;
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sighup, on_sighup, SIGHUP);

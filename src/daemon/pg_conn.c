@@ -919,6 +919,11 @@ bool pgc_busy(const pgc_conn *conn)
     return conn->job != NULL || conn->queue_head != NULL;
 }
 
+bool pgc_running(const pgc_conn *conn)
+{
+    return conn->job != NULL;
+}
+
 const char *pgc_describe(const pgc_conn *conn)
 {
     return conn->describe;

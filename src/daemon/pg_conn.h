@@ -151,6 +151,8 @@ int pgc_run(pgc_conn *conn, const pgc_step *steps, size_t nsteps, pgc_done_cb do
 
 /* True while a job runs or waits. */
 bool pgc_busy(const pgc_conn *conn);
+/* True while a job is running (not merely queued). */
+bool pgc_running(const pgc_conn *conn);
 
 /* A short description of the server ("PostgreSQL 15.18 at host:port"), borrowed. */
 const char *pgc_describe(const pgc_conn *conn);

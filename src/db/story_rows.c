@@ -68,29 +68,39 @@ const char sr_insert_texts_sql[] =
  * Stories are aggregated per id from the batch's sightings (just copied) before the upsert,
  * because ON CONFLICT cannot touch one row twice in a statement. Every choice is associative
  * (earliest title, longest then earliest text, sums, least and greatest), so the rows are the
- * same whatever the batch boundaries were.
+ * same whatever the batch boundaries were; and "earliest" is by fetch time, then page url, then
+ * position (storyd_sighting_before, schema version 5), never by seq, so they are also the same
+ * whatever order the partitions' sightings arrived in.
  */
+#define SR_SIGHTING_ORDER "g.seen_at, g.page_url, g.position, g.seq"
 const char sr_upsert_stories_sql[] =
     "INSERT INTO storyd_story AS s (story_id, title, title_seq, text, text_seq, first_seen_at,"
     " last_seen_at, sightings, first_sighting_seq)"
     " SELECT g.story_id,"
-    " (array_agg(g.title ORDER BY g.seq) FILTER (WHERE g.title IS NOT NULL))[1],"
-    " min(g.seq) FILTER (WHERE g.title IS NOT NULL),"
-    " (array_agg(t.text ORDER BY length(t.text) DESC, g.seq) FILTER (WHERE t.text IS NOT NULL))[1],"
-    " (array_agg(g.seq ORDER BY length(t.text) DESC, g.seq) FILTER (WHERE t.text IS NOT NULL))[1],"
+    " (array_agg(g.title ORDER BY " SR_SIGHTING_ORDER ") FILTER (WHERE g.title IS NOT NULL))[1],"
+    " (array_agg(g.seq ORDER BY " SR_SIGHTING_ORDER ") FILTER (WHERE g.title IS NOT NULL))[1],"
+    " (array_agg(t.text ORDER BY length(t.text) DESC, " SR_SIGHTING_ORDER ")"
+    " FILTER (WHERE t.text IS NOT NULL))[1],"
+    " (array_agg(g.seq ORDER BY length(t.text) DESC, " SR_SIGHTING_ORDER ")"
+    " FILTER (WHERE t.text IS NOT NULL))[1],"
     " min(g.seen_at), max(g.seen_at), count(*), min(g.seq)"
     " FROM storyd_sighting g LEFT JOIN storyd_text t ON t.text_hash = g.text_hash"
     " WHERE g.seq BETWEEN $1::bigint AND $2::bigint GROUP BY g.story_id"
     " ON CONFLICT (story_id) DO UPDATE SET"
     " title = CASE WHEN excluded.title_seq IS NOT NULL AND (s.title_seq IS NULL"
-    " OR excluded.title_seq < s.title_seq) THEN excluded.title ELSE s.title END,"
-    " title_seq = least(s.title_seq, excluded.title_seq),"
+    " OR storyd_sighting_before(excluded.title_seq, s.title_seq)) THEN excluded.title"
+    " ELSE s.title END,"
+    " title_seq = CASE WHEN excluded.title_seq IS NOT NULL AND (s.title_seq IS NULL"
+    " OR storyd_sighting_before(excluded.title_seq, s.title_seq)) THEN excluded.title_seq"
+    " ELSE s.title_seq END,"
     " text = CASE WHEN excluded.text IS NOT NULL AND (s.text IS NULL"
     " OR length(excluded.text) > length(s.text) OR (length(excluded.text) = length(s.text)"
-    " AND excluded.text_seq < s.text_seq)) THEN excluded.text ELSE s.text END,"
+    " AND storyd_sighting_before(excluded.text_seq, s.text_seq))) THEN excluded.text"
+    " ELSE s.text END,"
     " text_seq = CASE WHEN excluded.text IS NOT NULL AND (s.text IS NULL"
     " OR length(excluded.text) > length(s.text) OR (length(excluded.text) = length(s.text)"
-    " AND excluded.text_seq < s.text_seq)) THEN excluded.text_seq ELSE s.text_seq END,"
+    " AND storyd_sighting_before(excluded.text_seq, s.text_seq))) THEN excluded.text_seq"
+    " ELSE s.text_seq END,"
     " first_seen_at = least(s.first_seen_at, excluded.first_seen_at),"
     " last_seen_at = greatest(s.last_seen_at, excluded.last_seen_at),"
     " sightings = s.sightings + excluded.sightings,"

@@ -263,7 +263,12 @@ class Daemon:
     """A `storyd run` process with its log in a file."""
 
     def __init__(self, config, folder, index):
-        self.log_path = os.path.join(folder, "daemon-%d.log" % index)
+        # STORYD_TEST_LOG_DIR keeps the daemons' logs after the test (the folder is removed).
+        keep = os.environ.get("STORYD_TEST_LOG_DIR")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            folder = keep
+        self.log_path = os.path.join(folder, "daemon-%s-%d.log" % (os.path.basename(config), index))
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([STORYD, "run", "-c", config], stdout=self.log, stderr=subprocess.STDOUT)
 
