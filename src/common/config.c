@@ -62,6 +62,13 @@ static const sd_config_key config_keys[] = {
         "...or once its first event has waited this long."),
     KEY("test", "crash_point", SD_CFG_STRING, NULL, test_crash_point, 0, 0, false,
         "Test-only fault injection: before_commit, after_commit_sent or after_commit."),
+    KEY("test", "stall_loop_ms", SD_CFG_INT, "0", test_stall_loop_ms, 0, 600000, false,
+        "Test only: SIGUSR1 blocks the event loop this long (to prove the watchdog stops); 0: "
+        "off."),
+    KEY("storyd", "stuck_batch_ms", SD_CFG_INT, "120000", stuck_batch_ms, 1000, 86400000, true,
+        "systemd's watchdog is no longer pinged while one batch has been in flight this long "
+        "(not counting a PostgreSQL reconnect), so a hung transaction gets the service "
+        "restarted."),
     KEY("test", "crash_after_batches", SD_CFG_INT, "1", test_crash_after_batches, 1, 1000000, false,
         "Test-only: the crash point fires on this batch."),
 };

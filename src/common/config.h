@@ -61,8 +61,10 @@ typedef struct sd_config {
     long reconnect_max_ms;
     char *test_crash_point; /* owned; test-only fault injection, NULL when off */
     long test_crash_after_batches;
-    sd_kv_list kafka;    /* [kafka] passthrough, owned */
-    sd_kv_list postgres; /* [postgres] passthrough, owned */
+    long test_stall_loop_ms; /* test-only: SIGUSR1 blocks the loop this long; 0: off */
+    long stuck_batch_ms;     /* the watchdog stops when one batch is in flight longer */
+    sd_kv_list kafka;        /* [kafka] passthrough, owned */
+    sd_kv_list postgres;     /* [postgres] passthrough, owned */
 } sd_config;
 
 /* Returns a config holding every default, or NULL when out of memory. Free with sd_config_free. */

@@ -382,6 +382,7 @@ static void on_batch_timer(uv_timer_t *timer)
 static void send_batch(sd_daemon *d)
 {
     bt_batch *batch = d->flushing;
+    d->flush_started_ms = (int64_t)uv_now(&d->loop);
     size_t count = bt_partition_count(batch);
     if (count > d->expected_cap) {
         int64_t *grown = realloc(d->expected, count * sizeof(*grown));

@@ -12,6 +12,7 @@
 #include "core/profile.h"
 #include "daemon/batch.h"
 #include "daemon/kafka_in.h"
+#include "daemon/notify.h"
 #include "daemon/outbox.h"
 #include "daemon/pg_conn.h"
 #include "daemon/topics.h"
@@ -84,7 +85,14 @@ typedef struct sd_daemon {
 
     /* Why consumption is paused (DM_PAUSE_*); the partitions are paused while any is set. */
     unsigned pause_reasons;
-    uv_timer_t hold_timer; /* a full batch holds the queue this long, then pauses */
+
+    /* systemd: readiness, status lines and the watchdog (notify.h). */
+    sn_notifier *notify;
+    uv_timer_t service_timer; /* pings the watchdog, refreshes STATUS */
+    uv_signal_t sigusr1;      /* test.stall_loop_ms */
+    uint64_t last_status_ms;
+    int64_t flush_started_ms; /* when the batch in flight was sent */
+    uv_timer_t hold_timer;    /* a full batch holds the queue this long, then pauses */
 
     bool stopping;
     bool finished;

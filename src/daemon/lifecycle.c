@@ -14,6 +14,8 @@
 #include "db/migrate.h"
 #include "db/story_rows.h"
 
+static void send_status(sd_daemon *d, const char *prefix);
+
 static void on_kafka_fatal(void *user, const char *reason)
 {
     char what[ERRLEN];
@@ -51,6 +53,8 @@ void dm_on_finisher(uv_idle_t *idle)
     uv_close((uv_handle_t *)&d->reconnect_timer, NULL);
     uv_close((uv_handle_t *)&d->pg_watch, NULL);
     uv_close((uv_handle_t *)&d->hold_timer, NULL);
+    uv_close((uv_handle_t *)&d->service_timer, NULL);
+    uv_close((uv_handle_t *)&d->sigusr1, NULL);
     uv_close((uv_handle_t *)&d->finisher, NULL);
     sd_log_notice(
         "storyd",
@@ -95,6 +99,7 @@ static void on_signal(uv_signal_t *handle, int signum)
     }
     sd_log_notice("storyd", "%s: stop fetching, finish the batch in flight, commit, exit",
                   strsignal(signum));
+    sn_send(d->notify, "STOPPING=1\nSTATUS=stopping: finishing the batch in flight");
     d->stopping = true;
     dm_pause(d, DM_PAUSE_STOP, true);
     uv_timer_start(&d->shutdown_timer, on_shutdown_timeout,
@@ -122,16 +127,79 @@ static void on_sighup(uv_signal_t *handle, int signum)
     sd_daemon *d = handle->data;
     sp_profile **profiles;
     char err[1024];
+    sn_send(d->notify, "RELOADING=1\nSTATUS=reloading the site profiles");
     int n = sd_profiles_load(d->config, &profiles, err, sizeof(err));
     if (n < 0) {
         sd_log_error("storyd", "SIGHUP: site profiles not reloaded, keeping the running ones: %s",
                      err);
-        return;
+    } else {
+        sd_profiles_free(d->profiles, d->n_profiles);
+        d->profiles = profiles;
+        d->n_profiles = n;
+        log_profiles(d, "SIGHUP: reloaded");
     }
-    sd_profiles_free(d->profiles, d->n_profiles);
-    d->profiles = profiles;
-    d->n_profiles = n;
-    log_profiles(d, "SIGHUP: reloaded");
+    send_status(d, "READY=1\n");
+}
+
+/* ---- systemd: readiness, status, watchdog ------------------------------------------------ */
+
+/* What the daemon does, for `systemctl status`. */
+static void send_status(sd_daemon *d, const char *prefix)
+{
+    sn_send(d->notify,
+            "%sSTATUS=%s %s: %" PRIu64 " events in %" PRIu64 " batches, %" PRIu64
+            " stories created, %" PRIu64 " dead letters%s%s",
+            prefix ? prefix : "",
+            d->reconnecting ? "reconnecting to PostgreSQL, consuming" : "consuming",
+            d->config->input_topic, d->events, d->batches, d->stories_created, d->dead_letters,
+            d->pause_reasons ? "; paused" : "", d->stopping ? "; stopping" : "");
+    d->last_status_ms = uv_now(&d->loop);
+}
+
+/* The loop is healthy unless a batch has been in flight too long (a reconnect is not stuck). */
+static bool healthy(sd_daemon *d)
+{
+    return !(d->flushing && !d->reconnecting &&
+             (int64_t)uv_now(&d->loop) - d->flush_started_ms > d->config->stuck_batch_ms);
+}
+
+#define STATUS_EVERY_MS 5000
+
+static void on_service_timer(uv_timer_t *timer)
+{
+    sd_daemon *d = timer->data;
+    /* This runs only when the loop turns, so a stuck loop stops the pings by itself. */
+    if (sn_watchdog_usec(d->notify)) {
+        if (healthy(d))
+            sn_send(d->notify, "WATCHDOG=1");
+        else
+            sd_log_error("storyd",
+                         "a batch has been in flight for over storyd.stuck_batch_ms (%ld ms): no "
+                         "longer pinging the watchdog",
+                         d->config->stuck_batch_ms);
+    }
+    if (d->kafka && uv_now(&d->loop) - d->last_status_ms >= STATUS_EVERY_MS)
+        send_status(d, NULL);
+}
+
+static void start_service_timer(sd_daemon *d)
+{
+    if (!sn_enabled(d->notify))
+        return;
+    /* Half the watchdog interval, as sd_watchdog_enabled(3) advises; else only STATUS. */
+    uint64_t every = sn_watchdog_usec(d->notify) / 2000;
+    if (every == 0)
+        every = STATUS_EVERY_MS;
+    uv_timer_start(&d->service_timer, on_service_timer, every, every);
+}
+
+static void on_sigusr1(uv_signal_t *handle, int signum)
+{
+    (void)signum;
+    sd_daemon *d = handle->data;
+    sd_log_warning("storyd", "SIGUSR1 with test.stall_loop_ms: blocking the loop for %ld ms",
+                   d->config->test_stall_loop_ms);
+    uv_sleep((unsigned)d->config->test_stall_loop_ms);
 }
 
 static void on_relay_idle(void *user)
@@ -164,6 +232,9 @@ static void start_consuming(sd_daemon *d)
     sd_log_notice("storyd", "consuming %s as group %s (%s), writing to %s", d->config->input_topic,
                   d->config->consumer_group, sd_kv_get(&d->config->kafka, "bootstrap.servers"),
                   pgc_describe(d->pg));
+    /* Ready: PostgreSQL is connected at the schema this storyd needs, the dedup state is
+     * rebuilt, the topics are checked and Kafka is subscribed. */
+    send_status(d, "READY=1\n");
 }
 
 static void on_topics_checked(void *user, int status, const char *error)
@@ -311,13 +382,19 @@ int sd_daemon_run(const sd_config *config)
     uv_timer_init(&d->loop, &d->reconnect_timer);
     uv_timer_init(&d->loop, &d->pg_watch);
     uv_timer_init(&d->loop, &d->hold_timer);
+    uv_timer_init(&d->loop, &d->service_timer);
+    uv_signal_init(&d->loop, &d->sigusr1);
     uv_idle_init(&d->loop, &d->finisher);
     d->sigterm.data = d->sigint.data = d->sighup.data = d->batch_timer.data =
         d->shutdown_timer.data = d->reconnect_timer.data = d->pg_watch.data = d->finisher.data =
-            d->hold_timer.data = d;
+            d->hold_timer.data = d->service_timer.data = d->sigusr1.data = d;
     uv_signal_start(&d->sigterm, on_signal, SIGTERM);
     uv_signal_start(&d->sigint, on_signal, SIGINT);
     uv_signal_start(&d->sighup, on_sighup, SIGHUP);
+    if (config->test_stall_loop_ms > 0)
+        uv_signal_start(&d->sigusr1, on_sigusr1, SIGUSR1);
+    d->notify = sn_new();
+    start_service_timer(d);
     /* A closed PostgreSQL socket must be an error return, not a process-killing signal. */
     signal(SIGPIPE, SIG_IGN);
 
@@ -344,6 +421,7 @@ int sd_daemon_run(const sd_config *config)
         sd_log_warning("storyd", "the loop still had open handles at exit");
 
     int code = d->exit_code;
+    sn_free(d->notify);
     sd_profiles_free(d->profiles, d->n_profiles);
     if (d->assigning)
         rd_kafka_topic_partition_list_destroy(d->assigning);

@@ -202,8 +202,8 @@ class StorydTestCase(unittest.TestCase):
         self.assertRegex(out, r"produced \d+ events")
         return path
 
-    def start_daemon(self, config=None):
-        daemon = Daemon(config or self.write_config(), self.tmp.name, len(self.daemons))
+    def start_daemon(self, config=None, env=None):
+        daemon = Daemon(config or self.write_config(), self.tmp.name, len(self.daemons), env)
         self.daemons.append(daemon)
         return daemon
 
@@ -262,7 +262,7 @@ def run(args, config, check=True, timeout=180):
 class Daemon:
     """A `storyd run` process with its log in a file."""
 
-    def __init__(self, config, folder, index):
+    def __init__(self, config, folder, index, env=None):
         # STORYD_TEST_LOG_DIR keeps the daemons' logs after the test (the folder is removed).
         keep = os.environ.get("STORYD_TEST_LOG_DIR")
         if keep:
@@ -270,7 +270,8 @@ class Daemon:
             folder = keep
         self.log_path = os.path.join(folder, "daemon-%s-%d.log" % (os.path.basename(config), index))
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([STORYD, "run", "-c", config], stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([STORYD, "run", "-c", config], stdout=self.log, stderr=subprocess.STDOUT,
+                                     env=None if env is None else {**os.environ, **env})
 
     def text(self):
         with open(self.log_path, encoding="utf-8", errors="replace") as f:
