@@ -216,6 +216,23 @@ class StorydTestCase(unittest.TestCase):
                            for i, d in enumerate(self.daemons))
             raise AssertionError(str(e) + logs) from None
 
+    def hold_offset_lock(self, seconds):
+        """Another session locks storyd_consumer_offset against writes (reads still work) for
+        seconds: a batch in flight cannot advance its offsets, so it cannot commit meanwhile.
+        Returns the psql process once the lock is granted."""
+        holder = subprocess.Popen(
+            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.dsn, "-c",
+             "BEGIN; LOCK TABLE storyd_consumer_offset IN EXCLUSIVE MODE; SELECT pg_sleep(%s); COMMIT;"
+             % seconds], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.addCleanup(holder.kill)
+        deadline = time.monotonic() + 10
+        while scalar("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                     "WHERE c.relname = 'storyd_consumer_offset' AND l.mode = 'ExclusiveLock' "
+                     "AND l.granted") != "1":
+            self.assertLess(time.monotonic(), deadline, "the lock was not taken")
+            time.sleep(0.05)
+        return holder
+
     def stored_offsets(self):
         rows = psql(
             "SELECT kafka_partition, next_offset FROM storyd_consumer_offset "

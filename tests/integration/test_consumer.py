@@ -43,19 +43,8 @@ class Backpressure(harness.StorydTestCase):
             "batch.max_events": 5, "batch.max_wait_ms": 10, "storyd.log_level": "debug",
             "kafka.max.poll.interval.ms": 7000}))
         daemon.wait_for_log(r"assigned 3 partition")
-        # Another session holds a lock that lets storyd read its offsets but not advance them,
-        # for longer than max.poll.interval.ms: the batch in flight cannot commit meanwhile.
-        holder = subprocess.Popen(
-            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.dsn, "-c",
-             "BEGIN; LOCK TABLE storyd_consumer_offset IN EXCLUSIVE MODE; SELECT pg_sleep(12); COMMIT;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        self.addCleanup(holder.kill)
-        deadline = time.monotonic() + 10
-        while harness.scalar("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                             "WHERE c.relname = 'storyd_consumer_offset' AND l.mode = 'ExclusiveLock' "
-                             "AND l.granted") != "1":
-            self.assertLess(time.monotonic(), deadline, "the lock was not taken")
-            time.sleep(0.05)
+        # The batch in flight cannot commit for longer than max.poll.interval.ms.
+        holder = self.hold_offset_lock(12)
         self.produce(harness.page_events(300, "b"))
         daemon.wait_for_log(r"paused 3 partition\(s\)", timeout=30)
         _, stderr = holder.communicate(timeout=60)

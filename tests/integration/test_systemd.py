@@ -12,7 +12,6 @@ STOPPING.
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -135,20 +134,11 @@ class Systemd(harness.StorydTestCase):
         daemon = self.start(notify, **{"storyd.stuck_batch_ms": 1000, "batch.max_wait_ms": 10})
         notify.wait_for("READY=1")
         daemon.wait_for_log(r"assigned \d+ partition")
-        holder = subprocess.Popen(
-            ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.dsn, "-c",
-             "BEGIN; LOCK TABLE storyd_consumer_offset IN EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.addCleanup(holder.kill)
-        deadline = time.monotonic() + 10
-        while harness.scalar("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
-                             "WHERE c.relname = 'storyd_consumer_offset' AND l.mode = 'ExclusiveLock' "
-                             "AND l.granted") != "1":
-            self.assertLess(time.monotonic(), deadline, "the lock was not taken")
-            time.sleep(0.05)
+        holder = self.hold_offset_lock(4)
         blocked = time.monotonic()
         self.produce(harness.page_events(5, "s"))
-        self.assertEqual(holder.wait(30), 0)
+        holder.communicate(timeout=30)
+        self.assertEqual(holder.returncode, 0)
         released = time.monotonic()
         time.sleep(1)
         pings = [t for t, _ in notify.lines("WATCHDOG", blocked)]
