@@ -372,6 +372,22 @@ int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, siz
             return -1;
         }
     }
+    /* Keys storyd reads itself, limited to the values its guarantees hold for. */
+    const char *isolation = sd_kv_get(&config->kafka, "isolation.level");
+    if (isolation && strcmp(isolation, "read_committed") != 0) {
+        snprintf(err, errlen,
+                 "kafka.isolation.level = %s: storyd reads read_committed only, or it would store "
+                 "events a transactional producer aborted",
+                 isolation);
+        return -1;
+    }
+    static const char *const starts[] = {"earliest", "smallest", "beginning", "latest",
+                                         "largest",  "end",      NULL};
+    const char *reset = sd_kv_get(&config->kafka, "auto.offset.reset");
+    if (reset && check_choice("kafka.auto.offset.reset (where a partition without a stored offset "
+                              "starts; a lost offset is storyd.offset_out_of_range)",
+                              reset, starts, err, errlen) != 0)
+        return -1;
     if (needs_kafka && !sd_kv_get(&config->kafka, "bootstrap.servers")) {
         snprintf(err, errlen, "kafka.bootstrap.servers is required");
         return -1;

@@ -134,6 +134,17 @@ class Config(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("kafka.enable.auto.commit may not be set", proc.stderr)
 
+    def test_kafka_keys_storyd_relies_on_are_limited(self):
+        proc, _ = self.check("[kafka]\nbootstrap.servers = x:1\nisolation.level = read_uncommitted\n")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("kafka.isolation.level = read_uncommitted: storyd reads read_committed only", proc.stderr)
+        proc, _ = self.check("[kafka]\nbootstrap.servers = x:1\nauto.offset.reset = error\n")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("'error' is not one of earliest, smallest, beginning, latest, largest, end", proc.stderr)
+        proc, _ = self.check("[kafka]\nbootstrap.servers = x:1\nauto.offset.reset = latest\n"
+                             "isolation.level = read_committed\n")
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+
     def test_passthrough_keys_are_checked_against_the_libraries(self):
         proc, _ = self.check("[kafka]\nbootstrap.servers = x:1\nno.such.property = 1\n"
                              "[postgres]\nhost = h\nhots = typo\n")
