@@ -62,9 +62,12 @@ typedef struct sd_config {
     char *test_crash_point; /* owned; test-only fault injection, NULL when off */
     long test_crash_after_batches;
     long test_stall_loop_ms; /* test-only: SIGUSR1 blocks the loop this long; 0: off */
-    long stuck_batch_ms;     /* the watchdog stops when one batch is in flight longer */
-    sd_kv_list kafka;        /* [kafka] passthrough, owned */
-    sd_kv_list postgres;     /* [postgres] passthrough, owned */
+    long stuck_batch_ms;
+    char *http_listen;
+    /* owned; host:port of /healthz and /readyz, "" for none */ /* the watchdog stops when one
+                                                                   batch is in flight longer */
+    sd_kv_list kafka;                                           /* [kafka] passthrough, owned */
+    sd_kv_list postgres;                                        /* [postgres] passthrough, owned */
 } sd_config;
 
 /* Returns a config holding every default, or NULL when out of memory. Free with sd_config_free. */

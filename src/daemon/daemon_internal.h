@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "core/profile.h"
 #include "daemon/batch.h"
+#include "daemon/http.h"
 #include "daemon/kafka_in.h"
 #include "daemon/notify.h"
 #include "daemon/outbox.h"
@@ -88,6 +89,7 @@ typedef struct sd_daemon {
 
     /* systemd: readiness, status lines and the watchdog (notify.h). */
     sn_notifier *notify;
+    hs_server *http;
     uv_timer_t service_timer; /* pings the watchdog, refreshes STATUS */
     uv_signal_t sigusr1;      /* test.stall_loop_ms */
     uint64_t last_status_ms;

@@ -54,6 +54,8 @@ void dm_on_finisher(uv_idle_t *idle)
     uv_close((uv_handle_t *)&d->pg_watch, NULL);
     uv_close((uv_handle_t *)&d->hold_timer, NULL);
     uv_close((uv_handle_t *)&d->service_timer, NULL);
+    hs_free(d->http);
+    d->http = NULL;
     uv_close((uv_handle_t *)&d->sigusr1, NULL);
     uv_close((uv_handle_t *)&d->finisher, NULL);
     sd_log_notice(
@@ -191,6 +193,25 @@ static void start_service_timer(sd_daemon *d)
     if (every == 0)
         every = STATUS_EVERY_MS;
     uv_timer_start(&d->service_timer, on_service_timer, every, every);
+}
+
+/* GET /healthz: the loop answers and no batch is stuck. GET /readyz: also consuming, with
+ * PostgreSQL connected; false while it reconnects, before READY and while stopping. */
+static void on_http(void *user, const char *path, hs_response *response)
+{
+    sd_daemon *d = user;
+    const char *text = "text/plain; charset=utf-8";
+    if (strcmp(path, "/healthz") == 0) {
+        bool ok = healthy(d);
+        *response =
+            (hs_response){ok ? 200 : 503, text, ok ? "ok\n" : "a batch is stuck in flight\n"};
+    } else if (strcmp(path, "/readyz") == 0) {
+        const char *why = d->stopping                             ? "stopping\n"
+                          : !d->kafka                             ? "starting\n"
+                          : d->reconnecting || pgc_is_lost(d->pg) ? "PostgreSQL is away\n"
+                                                                  : NULL;
+        *response = (hs_response){why ? 503 : 200, text, why ? why : "ready\n"};
+    }
 }
 
 static void on_sigusr1(uv_signal_t *handle, int signum)
@@ -395,6 +416,15 @@ int sd_daemon_run(const sd_config *config)
         uv_signal_start(&d->sigusr1, on_sigusr1, SIGUSR1);
     d->notify = sn_new();
     start_service_timer(d);
+    char http_err[512];
+    if (config->http_listen && config->http_listen[0]) {
+        d->http = hs_new(&d->loop, config->http_listen, on_http, d, http_err, sizeof(http_err));
+        if (!d->http)
+            dm_fail(d, http_err);
+        else
+            sd_log_info("storyd", "health endpoints on http://%s/healthz and /readyz",
+                        config->http_listen);
+    }
     /* A closed PostgreSQL socket must be an error return, not a process-killing signal. */
     signal(SIGPIPE, SIG_IGN);
 

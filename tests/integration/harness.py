@@ -175,7 +175,7 @@ class StorydTestCase(unittest.TestCase):
                        "story_topic": getattr(self, "story_topic", "unused.stories"),
                        "dead_letter_topic": getattr(self, "dead_topic", "unused.dead"),
                        "consumer_group": getattr(self, "group", "unused"),
-                       "log_level": "info", "poll_interval_ms": "200"},
+                       "log_level": "info", "poll_interval_ms": "200", "http_listen": ""},
             "batch": {"max_events": "50", "max_wait_ms": "50"},
             "kafka": {"bootstrap.servers": BROKERS,
                       "group.instance.id": "it-instance-%s" % getattr(self, "tag", "x"),
