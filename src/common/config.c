@@ -66,7 +66,8 @@ static const sd_config_key config_keys[] = {
         "Test only: SIGUSR1 blocks the event loop this long (to prove the watchdog stops); 0: "
         "off."),
     KEY("storyd", "http_listen", SD_CFG_STRING, "127.0.0.1:8089", http_listen, 0, 0, false,
-        "Address of the health endpoints (GET /healthz, /readyz), host:port or [v6]:port; "
+        "Address of the HTTP endpoints (GET /healthz, /readyz, /metrics), host:port or "
+        "[v6]:port; "
         "empty: none."),
     KEY("storyd", "stuck_batch_ms", SD_CFG_INT, "120000", stuck_batch_ms, 1000, 86400000, true,
         "systemd's watchdog is no longer pinged while one batch has been in flight this long "

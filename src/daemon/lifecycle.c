@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "daemon/daemon.h"
@@ -195,6 +196,55 @@ static void start_service_timer(sd_daemon *d)
     uv_timer_start(&d->service_timer, on_service_timer, every, every);
 }
 
+/* Resident memory from /proc/self/statm, in bytes; 0 when unknown. */
+static uint64_t resident_bytes(void)
+{
+    FILE *f = fopen("/proc/self/statm", "r");
+    unsigned long long pages_total = 0, pages_resident = 0;
+    if (!f)
+        return 0;
+    int n = fscanf(f, "%llu %llu", &pages_total, &pages_resident);
+    fclose(f);
+    return n == 2 ? (uint64_t)pages_resident * (uint64_t)sysconf(_SC_PAGESIZE) : 0;
+}
+
+/* The Prometheus text format (version 0.0.4): what the daemon counted since it started. */
+static void write_metrics(sd_daemon *d, char *out, size_t len)
+{
+    const struct {
+        const char *name, *type, *help;
+        uint64_t value;
+    } metrics[] = {
+        {"storyd_events_committed_total", "counter", "Input events committed (pages and rejected).",
+         d->events},
+        {"storyd_pages_committed_total", "counter", "Page events committed.", d->pages},
+        {"storyd_events_rejected_total", "counter",
+         "Events that could not be decoded or extracted.", d->rejects},
+        {"storyd_dead_letters_total", "counter", "Dead letters written to the outbox.",
+         d->dead_letters},
+        {"storyd_batches_committed_total", "counter", "Batch transactions committed.", d->batches},
+        {"storyd_sightings_total", "counter", "Story items (sightings) committed.", d->items},
+        {"storyd_stories_created_total", "counter", "Stories created.", d->stories_created},
+        {"storyd_stories_merged_total", "counter", "Stories merged into another.", d->merges},
+        {"storyd_batches_replayed_total", "counter", "Batches sent again after a lost connection.",
+         d->replays},
+        {"storyd_pauses_total", "counter", "Times consumption was paused.", d->pauses},
+        {"storyd_offsets_out_of_range_total", "counter", "Stored offsets found out of range.",
+         d->offset_resets},
+        {"storyd_outbox_relayed_total", "counter", "Outbox rows delivered and marked sent.",
+         d->relay ? ob_sent(d->relay) : 0},
+        {"storyd_paused", "gauge", "1 while consumption is paused.", d->pause_reasons != 0},
+        {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+         resident_bytes()},
+    };
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]) && used < len; i++)
+        used += (size_t)snprintf(
+            out + used, len - used, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", metrics[i].name,
+            metrics[i].help, metrics[i].name, metrics[i].type, metrics[i].name, metrics[i].value);
+}
+
 /* GET /healthz: the loop answers and no batch is stuck. GET /readyz: also consuming, with
  * PostgreSQL connected; false while it reconnects, before READY and while stopping. */
 static void on_http(void *user, const char *path, hs_response *response)
@@ -205,6 +255,10 @@ static void on_http(void *user, const char *path, hs_response *response)
         bool ok = healthy(d);
         *response =
             (hs_response){ok ? 200 : 503, text, ok ? "ok\n" : "a batch is stuck in flight\n"};
+    } else if (strcmp(path, "/metrics") == 0) {
+        static char body[4096];
+        write_metrics(d, body, sizeof(body));
+        *response = (hs_response){200, "text/plain; version=0.0.4; charset=utf-8", body};
     } else if (strcmp(path, "/readyz") == 0) {
         const char *why = d->stopping                             ? "stopping\n"
                           : !d->kafka                             ? "starting\n"

@@ -64,9 +64,42 @@ class Health(harness.StorydTestCase):
             subprocess.run([os.path.join(scripts, "pg.sh"), "start"], check=True, capture_output=True, timeout=120)
         self.wait_status(base + "/readyz", 200, timeout=60)
         self.produce(harness.page_events(10, "h"))
+        harness.produce_garbage(self.topic, 0, ["not a page event"])
         self.wait_drained()
+        metrics = self.metrics(base + "/metrics")
         self.assertEqual(daemon.stop(), 0, daemon.text())
-        self.assert_exactly_once(10)
+        self.assert_exactly_once(11)
+        sightings = int(harness.scalar("SELECT count(*) FROM storyd_sighting"))
+        self.assertEqual(metrics["storyd_events_committed_total"], 11)
+        self.assertEqual(metrics["storyd_pages_committed_total"], 10)
+        self.assertEqual(metrics["storyd_events_rejected_total"], 1)
+        self.assertEqual(metrics["storyd_dead_letters_total"], 1)
+        self.assertEqual(metrics["storyd_sightings_total"], sightings)
+        self.assertEqual(metrics["storyd_paused"], 0)
+        self.assertGreater(metrics["process_resident_memory_bytes"], 1 << 20)
+
+    def metrics(self, url):
+        """Parses the Prometheus text format strictly: HELP and TYPE before each sample."""
+        with urllib.request.urlopen(url, timeout=5) as r:
+            self.assertEqual(r.headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8")
+            text = r.read().decode()
+        samples, helped, typed = {}, set(), {}
+        for line in text.splitlines():
+            if line.startswith("# HELP "):
+                helped.add(line.split(" ")[2])
+            elif line.startswith("# TYPE "):
+                _, _, name, kind = line.split(" ")
+                self.assertIn(kind, ("counter", "gauge"))
+                typed[name] = kind
+            else:
+                name, value = line.split(" ")
+                self.assertRegex(name, r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+                self.assertIn(name, helped)
+                self.assertIn(name, typed)
+                if typed[name] == "counter":
+                    self.assertTrue(name.endswith("_total"), name)
+                samples[name] = int(value)
+        return samples
 
     def test_a_port_in_use_is_a_clear_error(self):
         with socket.socket() as taken:
