@@ -170,6 +170,17 @@ static long note_offset(bt_batch *batch, const char *topic, int32_t partition, i
     return (long)batch->partition_count - 1;
 }
 
+/* The message's Kafka coordinates as three columns (topic, partition, offset), no separator
+ * after them. */
+static void copy_coordinates(sd_buf *row, const char *topic, const rd_kafka_message_t *message)
+{
+    sd_copy_text(row, topic);
+    sd_copy_next_column(row);
+    sd_copy_int64(row, message->partition);
+    sd_copy_next_column(row);
+    sd_copy_int64(row, message->offset);
+}
+
 static void add_page_row(bt_batch *batch, const pe_page_event *event, const char *topic,
                          const rd_kafka_message_t *message, int64_t received_ms,
                          const ex_page *page, const char *extract_error)
@@ -201,11 +212,7 @@ static void add_page_row(bt_batch *batch, const pe_page_event *event, const char
     sd_copy_next_column(row);
     sd_copy_text(row, event->publisher_hint);
     sd_copy_next_column(row);
-    sd_copy_text(row, topic);
-    sd_copy_next_column(row);
-    sd_copy_int64(row, message->partition);
-    sd_copy_next_column(row);
-    sd_copy_int64(row, message->offset);
+    copy_coordinates(row, topic, message);
     sd_copy_next_column(row);
     /* A producer may set any int64; PostgreSQL would refuse the batch for one out of range. */
     if (ts_type != RD_KAFKA_TIMESTAMP_NOT_AVAILABLE && kafka_ts >= 0 &&
@@ -260,11 +267,7 @@ static void add_reject_row(bt_batch *batch, const char *topic, const rd_kafka_me
                            int64_t received_ms, const char *error_class, const char *error)
 {
     sd_buf *row = &batch->rejects;
-    sd_copy_text(row, topic);
-    sd_copy_next_column(row);
-    sd_copy_int64(row, message->partition);
-    sd_copy_next_column(row);
-    sd_copy_int64(row, message->offset);
+    copy_coordinates(row, topic, message);
     sd_copy_next_column(row);
     copy_key(row, message);
     sd_copy_next_column(row);
@@ -305,11 +308,7 @@ static void add_dead_letter(bt_batch *batch, const char *topic, const rd_kafka_m
     sd_copy_next_column(row);
     sd_copy_text(row, error);
     sd_copy_next_column(row);
-    sd_copy_text(row, topic);
-    sd_copy_next_column(row);
-    sd_copy_int64(row, message->partition);
-    sd_copy_next_column(row);
-    sd_copy_int64(row, message->offset);
+    copy_coordinates(row, topic, message);
     sd_copy_end_row(row);
     batch->dead_count++;
 }

@@ -357,11 +357,6 @@ void ki_set_holding(ki_consumer *consumer, bool holding)
         uv_idle_start(&consumer->more, on_more);
 }
 
-bool ki_paused(const ki_consumer *consumer)
-{
-    return consumer->paused;
-}
-
 int ki_restart(ki_consumer *consumer, const char *topic, int32_t partition, int64_t offset,
                int64_t (*position_of)(void *user, const char *topic, int32_t partition), void *user,
                char *err, size_t errlen)

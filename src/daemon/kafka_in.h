@@ -60,7 +60,6 @@ int ki_start(ki_consumer *consumer, char *err, size_t errlen) __attribute__((war
  * over.
  */
 void ki_set_paused(ki_consumer *consumer, bool paused);
-bool ki_paused(const ki_consumer *consumer);
 
 /*
  * Leaves messages in the queue (true) or takes them again (false): backpressure for a moment,
