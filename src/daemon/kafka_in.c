@@ -30,6 +30,7 @@ struct ki_consumer {
     rd_kafka_topic_partition_list_t *paused_parts;
     bool closing;
     bool started;
+    bool fatal_reported;
     int handles_open;
 };
 
@@ -43,16 +44,29 @@ static void log_cb(const rd_kafka_t *rk, int level, const char *facility, const 
     sd_log(ours, "rdkafka", "%s: %s", facility, line);
 }
 
+/*
+ * A fatal error leaves the consumer unusable (librdkafka's word); the caller stops, and a restart
+ * resumes from the offsets in PostgreSQL. It is reported once, however many paths bring it.
+ */
+static void report_fatal(ki_consumer *consumer)
+{
+    if (consumer->fatal_reported)
+        return;
+    consumer->fatal_reported = true;
+    char fatal[512];
+    rd_kafka_resp_err_t code = rd_kafka_fatal_error(consumer->rk, fatal, sizeof(fatal));
+    char message[700];
+    snprintf(message, sizeof(message), "%s: %s", rd_kafka_err2name(code), fatal);
+    if (consumer->callbacks.on_fatal)
+        consumer->callbacks.on_fatal(consumer->user, message);
+}
+
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
+    (void)rk;
     ki_consumer *consumer = opaque;
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
-        char fatal[512];
-        rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, fatal, sizeof(fatal));
-        char message[700];
-        snprintf(message, sizeof(message), "%s: %s", rd_kafka_err2name(code), fatal);
-        if (consumer->callbacks.on_fatal)
-            consumer->callbacks.on_fatal(consumer->user, message);
+        report_fatal(consumer);
         return;
     }
     /* Transport errors are retried by librdkafka; they are worth a line, not an exit. */
@@ -121,6 +135,12 @@ static void report_message_error(ki_consumer *consumer, rd_kafka_message_t *mess
     const char *topic = message->rkt ? rd_kafka_topic_name(message->rkt) : "-";
     if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
         return;
+    /* With the queue forwarded to the consumer, a fatal error (a static member fenced by the
+     * broker) arrives here as a message, not through error_cb. */
+    if (message->err == RD_KAFKA_RESP_ERR__FATAL) {
+        report_fatal(consumer);
+        return;
+    }
     if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET && message->rkt) {
         /* auto.offset.reset=error is forced: the caller decides, and says so. */
         consumer->callbacks.on_out_of_range(consumer->user, topic, message->partition,

@@ -19,9 +19,18 @@ static void send_status(sd_daemon *d, const char *prefix);
 
 static void on_kafka_fatal(void *user, const char *reason)
 {
+    sd_daemon *d = user;
     char what[ERRLEN];
-    snprintf(what, sizeof(what), "Kafka consumer failed: %s", reason);
-    dm_fail(user, what);
+    const char *instance = sd_kv_get(&d->config->kafka, "group.instance.id");
+    if (strstr(reason, "FENCED_INSTANCE_ID") && instance)
+        /* Also seen when the broker restarts under a static member whose session timed out. */
+        snprintf(what, sizeof(what),
+                 "Kafka consumer failed: %s (the broker gave group.instance.id %s to another "
+                 "member: two storyd with one id, or a rejoin after a broker restart)",
+                 reason, instance);
+    else
+        snprintf(what, sizeof(what), "Kafka consumer failed: %s", reason);
+    dm_fail(d, what);
 }
 
 /* ---- Start, stop ---------------------------------------------------------------------------- */

@@ -5,6 +5,8 @@
 - rebalances: another member joining and leaving the group takes partitions away in the middle
   of the work and gives them back, under the eager and the cooperative protocol, and every
   offset still ends as exactly one row;
+- a static member fenced by another with its group.instance.id stops with exit code 1 and says
+  why, and the member that took its place goes on;
 - an offset that is no longer in the log is reported: by default the daemon stops and skips
   nothing; with storyd.offset_out_of_range = earliest it goes on and says what it skipped.
 """
@@ -132,6 +134,28 @@ class OutOfRange(harness.StorydTestCase):
         offsets = [int(r[0]) for r in harness.psql(
             "SELECT kafka_offset FROM storyd_page_event ORDER BY 1")]
         self.assertEqual(offsets, list(range(20)) + list(range(30, 40)))
+
+
+class Fenced(harness.StorydTestCase):
+
+    partitions = 1
+
+    def test_a_fenced_static_member_exits_and_the_next_one_goes_on(self):
+        self.produce(harness.page_events(30, "a"))
+        first = self.start_daemon()
+        self.wait_drained()
+        # A second storyd with the same group.instance.id takes the membership: librdkafka
+        # makes that fatal for the first, which must stop (not sit there with a dead consumer).
+        second = self.start_daemon()
+        self.assertEqual(first.wait(90), 1, first.text())
+        self.assertRegex(first.text(), r"Kafka consumer failed: FENCED_INSTANCE_ID: .*"
+                                       r"group.instance.id it-instance-")
+        self.assertRegex(first.text(), r"stopping so that a restart resumes")
+        self.produce(harness.page_events(30, "b"))
+        self.wait_drained()
+        self.assertEqual(second.stop(), 0, second.text())
+        self.assertEqual(self.stored_offsets(), {0: 60})
+        self.assert_exactly_once(60)
 
 
 if __name__ == "__main__":
