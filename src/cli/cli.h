@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <librdkafka/rdkafka.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "common/config.h"
 
@@ -41,6 +42,14 @@ int sd_cmd_lag(const sd_config *config, double wait_seconds);
  * first. Returns the exit code.
  */
 int sd_cmd_topics(const sd_config *config, bool create);
+
+/* Help generated from the command table (help.c) and the configuration key table. */
+void sd_cli_usage(FILE *out);
+/* Prints one command's help; -1 when there is no such command. */
+int sd_cli_command_help(FILE *out, const char *name);
+void sd_cli_print_man(FILE *out);
+/* `storyd help [COMMAND | --man | --sample-config]`; argv[0] is "help". Returns the exit code. */
+int sd_cmd_help(int argc, char **argv);
 
 /*
  * Builds a librdkafka configuration for a producer or a one-off client from

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "daemon/dedup_load.h"
 #include "common/base64.h"
 #include "common/log.h"
 #include "core/extract.h"
@@ -238,7 +239,9 @@ int sd_cmd_process(const sd_config *config, const char *path, bool extra_operand
         sd_profiles_free(profiles, n_profiles);
         return 1;
     }
-    dd_engine *dedup = dd_new(NULL);
+    dd_config dedup_config;
+    dl_config_from(config, &dedup_config);
+    dd_engine *dedup = dd_new(&dedup_config);
     if (!dedup) {
         sd_log_error("process", "out of memory");
         if (in != stdin)

@@ -14,32 +14,6 @@
 #include "daemon/daemon.h"
 #include "db/migrate.h"
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "storyd %s: streaming ETL for news pages (Kafka -> stories -> PostgreSQL)\n"
-            "\n"
-            "usage: storyd COMMAND [-c FILE] [-o section.key=value ...] [options]\n"
-            "\n"
-            "commands:\n"
-            "  run                 consume page events and write them to PostgreSQL\n"
-            "  migrate             apply schemas/*.sql migrations the database lacks\n"
-            "  produce [--topic T] [--format F] [--schema-id N] [--content-type C] FILE.jsonl...\n"
-            "                      publish JSON Lines page events (T: storyd.input_topic) as\n"
-            "                      F: protobuf (default), confluent (framed with schema id N,\n"
-            "                      default 1) or json; C: a content-type header to add\n"
-            "  lag [--wait SECONDS]\n"
-            "                      high watermarks against stored offsets; --wait until zero\n"
-            "  topics [--create]   check the topics storyd reads and writes; --create makes\n"
-            "                      the missing ones with the documented settings\n"
-            "  process [FILE|-]    extract the story items of JSON Lines page events, offline\n"
-            "  check-config        load and validate the configuration, then exit\n"
-            "  version             print versions of storyd and its libraries\n"
-            "\n",
-            STORYD_VERSION);
-    sd_config_print_help(out);
-}
-
 /* Parses common options; returns the index of the first operand or -1 on error. */
 static int parse_options(int argc, char **argv, sd_config *config, sd_cli_options *cli,
                          bool needs_kafka)
@@ -93,7 +67,8 @@ static int parse_options(int argc, char **argv, sd_config *config, sd_cli_option
             cli->content_type = optarg;
             break;
         case 'h':
-            usage(stdout);
+            if (sd_cli_command_help(stdout, argv[1]) != 0)
+                sd_cli_usage(stdout);
             exit(0);
         default:
             goto done;
@@ -110,9 +85,7 @@ static int parse_options(int argc, char **argv, sd_config *config, sd_cli_option
             goto done;
         }
         *eq = '\0';
-        char origin[300];
-        snprintf(origin, sizeof(origin), "-o %s", overrides[i]);
-        int set = sd_config_set(config, overrides[i], eq + 1, origin, err, sizeof(err));
+        int set = sd_config_override(config, overrides[i], eq + 1, err, sizeof(err));
         *eq = '=';
         if (set != 0) {
             sd_log_error("config", "%s", err);
@@ -120,11 +93,14 @@ static int parse_options(int argc, char **argv, sd_config *config, sd_cli_option
         }
     }
     if (sd_config_validate(config, needs_kafka, err, sizeof(err)) != 0) {
-        sd_log_error("config", "%s%s%s", config_path ? config_path : "", config_path ? ": " : "",
-                     err);
+        /* Errors about a key that was set name its file and line already. */
+        bool located = config_path && strncmp(err, config_path, strlen(config_path)) == 0;
+        sd_log_error("config", "%s%s%s", config_path && !located ? config_path : "",
+                     config_path && !located ? ": " : "", err);
         goto done;
     }
     sd_log_set_level(config->log_level);
+    sd_log_set_json(strcmp(config->log_format, "json") == 0);
     rc = optind;
 done:
     free(overrides);
@@ -187,8 +163,10 @@ static int cmd_check_config(const sd_config *config)
         }
     }
     PQconninfoFree(known);
-    if (rc == 0)
+    if (rc == 0) {
         printf("configuration OK\n");
+        sd_config_print_effective(config, stdout);
+    }
     return rc;
 }
 
@@ -196,15 +174,16 @@ int main(int argc, char **argv)
 {
     sd_log_init();
     if (argc < 2) {
-        usage(stderr);
+        sd_cli_usage(stderr);
         return 2;
     }
     const char *command = argv[1];
-    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0 ||
-        strcmp(command, "help") == 0) {
-        usage(stdout);
+    if (strcmp(command, "--help") == 0 || strcmp(command, "-h") == 0) {
+        sd_cli_usage(stdout);
         return 0;
     }
+    if (strcmp(command, "help") == 0)
+        return sd_cmd_help(argc - 1, argv + 1);
     if (strcmp(command, "version") == 0 || strcmp(command, "--version") == 0) {
         printf("storyd %s\nlibrdkafka %s\nlibpq %d\nschema version %d\n", STORYD_VERSION,
                rd_kafka_version_str(), PQlibVersion(), sd_migrate_latest_version());
@@ -240,7 +219,7 @@ int main(int argc, char **argv)
     } else if (strcmp(command, "check-config") == 0) {
         code = cmd_check_config(config);
     } else {
-        sd_log_error("storyd", "unknown command '%s' (see storyd --help)", command);
+        sd_log_error("storyd", "unknown command '%s' (see storyd help)", command);
     }
     sd_config_free(config);
     return code;

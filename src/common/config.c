@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include "common/file.h"
 #include "common/ini.h"
 
 #include <errno.h>
@@ -41,6 +42,10 @@ static const sd_config_key config_keys[] = {
         "Folder of site profiles (*.ini); unset: the installed ones (or the source tree's)."),
     KEY("storyd", "log_level", SD_CFG_LOG_LEVEL, "info", log_level, 0, 0, true,
         "One of error, warning, notice, info, debug."),
+    KEY("storyd", "log_format", SD_CFG_STRING, "text", log_format, 0, 0, false,
+        "text: one line per entry with a journald priority prefix (a timestamp on a terminal); "
+        "json: one JSON object per line (ts, level, component, msg, and the partition or "
+        "connection the line is about)."),
     KEY("storyd", "shutdown_timeout_ms", SD_CFG_INT, "30000", shutdown_timeout_ms, 100, 3600000,
         true, "How long SIGTERM waits for the batch in flight before giving up."),
     KEY("storyd", "poll_interval_ms", SD_CFG_INT, "1000", poll_interval_ms, 10, 60000, false,
@@ -75,18 +80,32 @@ static const sd_config_key config_keys[] = {
         "restarted."),
     KEY("test", "crash_after_batches", SD_CFG_INT, "1", test_crash_after_batches, 1, 1000000, false,
         "Test-only: the crash point fires on this batch."),
+    /* The engine's parameters. Thresholds apply to the items of later batches on SIGHUP; the
+     * shape of the indexes needs a restart, which rebuilds them from PostgreSQL. */
+    KEY("dedup", "min_similarity", SD_CFG_DOUBLE, "0.5", dedup_min_similarity, 0.05, 1.0, true,
+        "Estimated Jaccard similarity (MinHash) of two texts' shingles at which they are one "
+        "story."),
+    KEY("dedup", "min_minhash_chars", SD_CFG_INT, "80", dedup_min_minhash_chars, 1, 100000, true,
+        "Texts shorter than this many characters are not compared by MinHash."),
+    KEY("dedup", "min_prefix_chars", SD_CFG_INT, "40", dedup_min_prefix_chars, 1, 100000, true,
+        "A truncated lead links to a longer text when it holds at least this many characters."),
+    KEY("dedup", "min_title_chars", SD_CFG_INT, "8", dedup_min_title_chars, 1, 10000, true,
+        "Shorter titles link by nothing but an exact url."),
+    KEY("dedup", "gram", SD_CFG_INT, "3", dedup_gram, 1, 16, false, "Shingle length in syllables."),
+    KEY("dedup", "bands", SD_CFG_INT, "16", dedup_bands, 1, 64, false,
+        "LSH bands; bands x rows is at most 64."),
+    KEY("dedup", "rows", SD_CFG_INT, "4", dedup_rows, 1, 64, false, "LSH rows per band."),
+    KEY("dedup", "anchor_chars", SD_CFG_INT, "16", dedup_anchor_chars, 1, 1000, false,
+        "Length of the text anchor that finds containment candidates, in characters."),
+    KEY("dedup", "keep_key_bytes", SD_CFG_INT, "1536", dedup_keep_key_bytes, 16, 1048576, false,
+        "Bytes of each text key kept in memory for containment checks."),
+    KEY("dedup", "max_texts", SD_CFG_INT, "4", dedup_max_texts, 1, 1000, false,
+        "Distinct texts kept per story."),
+    KEY("dedup", "max_variants", SD_CFG_INT, "16", dedup_max_variants, 1, 1000, false,
+        "Title variants kept per story."),
 };
 
 #define N_KEYS (sizeof(config_keys) / sizeof(config_keys[0]))
-
-static const char *const passthrough_sections[] = {"kafka", "postgres"};
-
-static const char *const type_names[] = {
-    [SD_CFG_STRING] = "string",
-    [SD_CFG_INT] = "integer",
-    [SD_CFG_BOOL] = "boolean",
-    [SD_CFG_LOG_LEVEL] = "level",
-};
 
 const sd_config_key *sd_config_keys(size_t *count)
 {
@@ -107,43 +126,64 @@ static void kv_list_clear(sd_kv_list *list)
 {
     for (size_t i = 0; i < list->count; i++) {
         free(list->keys[i]);
+        /* A secret does not stay behind in freed memory. */
+        if (list->secret[i])
+            explicit_bzero(list->values[i], strlen(list->values[i]));
         free(list->values[i]);
+        free(list->origins[i]);
     }
     free(list->keys);
     free(list->values);
+    free(list->origins);
+    free(list->secret);
     memset(list, 0, sizeof(*list));
 }
 
-/* Sets key to value, replacing an earlier value of the same key in place. */
-static int kv_list_set(sd_kv_list *list, const char *key, const char *value)
+/* Sets key to value (from origin), replacing an earlier value of the same key in place. */
+static int kv_list_set(sd_kv_list *list, const char *key, const char *value, const char *origin,
+                       bool secret)
 {
+    char *value_copy = strdup(value);
+    char *origin_copy = strdup(origin);
+    if (!value_copy || !origin_copy)
+        goto fail;
     for (size_t i = 0; i < list->count; i++) {
         if (strcmp(list->keys[i], key) == 0) {
-            char *copy = strdup(value);
-            if (!copy)
-                return -1;
             free(list->values[i]);
-            list->values[i] = copy;
+            free(list->origins[i]);
+            list->values[i] = value_copy;
+            list->origins[i] = origin_copy;
+            list->secret[i] = secret;
             return 0;
         }
     }
+    char *key_copy = strdup(key);
     char **keys = realloc(list->keys, (list->count + 1) * sizeof(char *));
-    if (!keys)
-        return -1;
-    list->keys = keys;
+    if (keys)
+        list->keys = keys;
     char **values = realloc(list->values, (list->count + 1) * sizeof(char *));
-    if (!values)
-        return -1;
-    list->values = values;
-    list->keys[list->count] = strdup(key);
-    list->values[list->count] = strdup(value);
-    if (!list->keys[list->count] || !list->values[list->count]) {
-        free(list->keys[list->count]);
-        free(list->values[list->count]);
-        return -1;
+    if (values)
+        list->values = values;
+    char **origins = realloc(list->origins, (list->count + 1) * sizeof(char *));
+    if (origins)
+        list->origins = origins;
+    bool *secrets = realloc(list->secret, (list->count + 1) * sizeof(bool));
+    if (secrets)
+        list->secret = secrets;
+    if (!key_copy || !keys || !values || !origins || !secrets) {
+        free(key_copy);
+        goto fail;
     }
+    list->keys[list->count] = key_copy;
+    list->values[list->count] = value_copy;
+    list->origins[list->count] = origin_copy;
+    list->secret[list->count] = secret;
     list->count++;
     return 0;
+fail:
+    free(value_copy);
+    free(origin_copy);
+    return -1;
 }
 
 const char *sd_kv_get(const sd_kv_list *list, const char *key)
@@ -180,21 +220,27 @@ static int set_typed(sd_config *config, const sd_config_key *key, const char *va
         *(char **)field = copy;
         return 0;
     }
-    case SD_CFG_INT: {
+    case SD_CFG_INT:
+    case SD_CFG_DOUBLE: {
         char *end;
         errno = 0;
-        long number = strtol(value, &end, 10);
-        if (errno != 0 || end == value || *end != '\0') {
-            snprintf(err, errlen, "%s: %s.%s: '%s' is not an integer", origin, key->section,
-                     key->name, value);
+        bool integer = key->type == SD_CFG_INT;
+        long whole = integer ? strtol(value, &end, 10) : 0;
+        double number = integer ? (double)whole : strtod(value, &end);
+        if (errno != 0 || end == value || *end != '\0' || number != number) {
+            snprintf(err, errlen, "%s: %s.%s: '%s' is not %s", origin, key->section, key->name,
+                     value, integer ? "an integer" : "a number");
             return -1;
         }
         if (number < key->min || number > key->max) {
-            snprintf(err, errlen, "%s: %s.%s: %ld is outside [%ld, %ld]", origin, key->section,
-                     key->name, number, key->min, key->max);
+            snprintf(err, errlen, "%s: %s.%s: %s is outside [%.15g, %.15g]", origin, key->section,
+                     key->name, value, key->min, key->max);
             return -1;
         }
-        *(long *)field = number;
+        if (integer)
+            *(long *)field = whole;
+        else
+            *(double *)field = number;
         return 0;
     }
     case SD_CFG_BOOL:
@@ -223,28 +269,107 @@ static int set_typed(sd_config *config, const sd_config_key *key, const char *va
     return -1;
 }
 
-/* Sets section/name to value: a table key or a passthrough key. */
+/* A secret file larger than this is not a password. */
+#define MAX_SECRET_BYTES 65536
+
+/*
+ * Reads the secret KEY_file names: a path, or "credential:NAME" for systemd's credentials
+ * directory. Returns a string to free (one trailing newline dropped), or NULL with err set.
+ */
+static char *read_secret(const char *named, char *err, size_t errlen)
+{
+    char path[4096];
+    if (strncmp(named, "credential:", 11) == 0) {
+        const char *dir = getenv("CREDENTIALS_DIRECTORY");
+        if (!dir || !*dir) {
+            snprintf(err, errlen,
+                     "'%s': $CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit "
+                     "sets it)",
+                     named);
+            return NULL;
+        }
+        snprintf(path, sizeof(path), "%s/%s", dir, named + 11);
+    } else {
+        snprintf(path, sizeof(path), "%s", named);
+    }
+    size_t len;
+    char *text = sd_file_read(path, MAX_SECRET_BYTES, &len, err, errlen);
+    if (!text)
+        return NULL;
+    if (memchr(text, '\0', len)) {
+        snprintf(err, errlen, "%s: binary, not a secret", path);
+        free(text);
+        return NULL;
+    }
+    if (len > 0 && text[len - 1] == '\n')
+        len--;
+    if (len > 0 && text[len - 1] == '\r')
+        len--;
+    text[len] = '\0';
+    return text;
+}
+
+/* Sets a passthrough key; KEY_file reads KEY's value from a file or credential. */
+static int set_passthrough(sd_kv_list *list, const char *section, const char *name,
+                           const char *value, const char *origin, const char *record, char *err,
+                           size_t errlen)
+{
+    if (name[0] == '\0') {
+        snprintf(err, errlen, "%s: empty key in [%s]", origin, section);
+        return -1;
+    }
+    size_t len = strlen(name);
+    if (len > 5 && strcmp(name + len - 5, "_file") == 0) {
+        char inner[4400];
+        char *secret = read_secret(value, inner, sizeof(inner));
+        if (!secret) {
+            snprintf(err, errlen, "%s: %s.%s: %s", origin, section, name, inner);
+            return -1;
+        }
+        char base[256], from[600];
+        snprintf(base, sizeof(base), "%.*s", (int)(len - 5), name);
+        snprintf(from, sizeof(from), "%s (%s = %s)", record, name, value);
+        int rc = kv_list_set(list, base, secret, from, true);
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+        if (rc != 0)
+            snprintf(err, errlen, "%s: out of memory", origin);
+        return rc;
+    }
+    if (kv_list_set(list, name, value, record, false) != 0) {
+        snprintf(err, errlen, "%s: out of memory", origin);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Sets section/name to value: a table key or a passthrough key. origin prefixes error messages;
+ * record is kept as where the value came from.
+ */
 static int set_in_section(sd_config *config, const char *section, const char *name,
-                          const char *value, const char *origin, char *err, size_t errlen)
+                          const char *value, const char *origin, const char *record, char *err,
+                          size_t errlen)
 {
     sd_kv_list *list = passthrough_list(config, section);
-    if (list) {
-        if (name[0] == '\0') {
-            snprintf(err, errlen, "%s: empty key in [%s]", origin, section);
-            return -1;
-        }
-        if (kv_list_set(list, name, value) != 0) {
-            snprintf(err, errlen, "%s: out of memory", origin);
-            return -1;
-        }
-        return 0;
-    }
+    if (list)
+        return set_passthrough(list, section, name, value, origin, record, err, errlen);
     const sd_config_key *key = find_key(section, name);
     if (!key) {
         snprintf(err, errlen, "%s: unknown key '%s' in [%s]", origin, name, section);
         return -1;
     }
-    return set_typed(config, key, value, origin, err, errlen);
+    if (set_typed(config, key, value, origin, err, errlen) != 0)
+        return -1;
+    size_t index = (size_t)(key - config_keys);
+    char *copy = strdup(record);
+    if (!copy) {
+        snprintf(err, errlen, "%s: out of memory", origin);
+        return -1;
+    }
+    free(config->origins[index]);
+    config->origins[index] = copy;
+    return 0;
 }
 
 sd_config *sd_config_new(void)
@@ -252,6 +377,11 @@ sd_config *sd_config_new(void)
     sd_config *config = calloc(1, sizeof(*config));
     if (!config)
         return NULL;
+    config->origins = calloc(N_KEYS, sizeof(char *));
+    if (!config->origins) {
+        free(config);
+        return NULL;
+    }
     char err[256];
     for (size_t i = 0; i < N_KEYS; i++) {
         if (config_keys[i].default_value &&
@@ -272,9 +402,14 @@ void sd_config_free(sd_config *config)
     for (size_t i = 0; i < N_KEYS; i++) {
         if (config_keys[i].type == SD_CFG_STRING)
             free(*(char **)((char *)config + config_keys[i].offset));
+        if (config->origins)
+            free(config->origins[i]);
     }
+    free(config->origins);
+    free(config->path);
     kv_list_clear(&config->kafka);
     kv_list_clear(&config->postgres);
+    kv_list_clear(&config->overrides);
     free(config);
 }
 
@@ -294,21 +429,81 @@ int sd_config_set(sd_config *config, const char *dotted_key, const char *value, 
     }
     memcpy(section, dotted_key, section_len);
     section[section_len] = '\0';
-    return set_in_section(config, section, dot + 1, value, origin, err, errlen);
+    return set_in_section(config, section, dot + 1, value, origin, origin, err, errlen);
 }
 
-static int on_ini_key(void *user, const char *section, const char *key, const char *value,
+int sd_config_override(sd_config *config, const char *dotted_key, const char *value, char *err,
+                       size_t errlen)
+{
+    char origin[300];
+    snprintf(origin, sizeof(origin), "-o %s", dotted_key);
+    if (sd_config_set(config, dotted_key, value, origin, err, errlen) != 0)
+        return -1;
+    if (kv_list_set(&config->overrides, dotted_key, value, origin, false) != 0) {
+        snprintf(err, errlen, "%s: out of memory", origin);
+        return -1;
+    }
+    return 0;
+}
+
+sd_config *sd_config_reread(const sd_config *running, char *err, size_t errlen)
+{
+    sd_config *fresh = sd_config_new();
+    if (!fresh) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (running->path && sd_config_load_file(fresh, running->path, err, errlen) != 0)
+        goto fail;
+    for (size_t i = 0; i < running->overrides.count; i++)
+        if (sd_config_override(fresh, running->overrides.keys[i], running->overrides.values[i], err,
+                               errlen) != 0)
+            goto fail;
+    char inner[4600];
+    if (sd_config_validate(fresh, true, inner, sizeof(inner)) != 0) {
+        bool located = running->path && strncmp(inner, running->path, strlen(running->path)) == 0;
+        snprintf(err, errlen, "%s%s%s", running->path && !located ? running->path : "",
+                 running->path && !located ? ": " : "", inner);
+        goto fail;
+    }
+    return fresh;
+fail:
+    sd_config_free(fresh);
+    return NULL;
+}
+
+typedef struct ini_context {
+    sd_config *config;
+    const char *origin;
+} ini_context;
+
+static int on_ini_key(void *user, int line, const char *section, const char *key, const char *value,
                       char *err, size_t errlen)
 {
-    sd_config *config = user;
+    ini_context *ctx = user;
     if (section[0] == '\0') {
         snprintf(err, errlen, "key '%s' outside of any [section]", key);
         return -1;
     }
-    char inner[512];
-    if (set_in_section(config, section, key, value, "", inner, sizeof(inner)) != 0) {
+    char record[4200];
+    snprintf(record, sizeof(record), "%s:%d", ctx->origin, line);
+    char inner[4600];
+    if (set_in_section(ctx->config, section, key, value, "", record, inner, sizeof(inner)) != 0) {
         /* Drop the empty origin's ": " prefix; the caller adds path and line. */
         snprintf(err, errlen, "%s", inner[0] == ':' ? inner + 2 : inner);
+        return -1;
+    }
+    return 0;
+}
+
+int sd_config_load_text(sd_config *config, const char *text, size_t len, const char *origin,
+                        char *err, size_t errlen)
+{
+    char detail[4800];
+    ini_context ctx = {.config = config, .origin = origin};
+    int line = sd_ini_parse(text, len, on_ini_key, &ctx, detail, sizeof(detail));
+    if (line != 0) {
+        snprintf(err, errlen, "%s:%d: %s", origin, line, detail);
         return -1;
     }
     return 0;
@@ -319,32 +514,21 @@ static int on_ini_key(void *user, const char *section, const char *key, const ch
 
 int sd_config_load_file(sd_config *config, const char *path, char *err, size_t errlen)
 {
-    FILE *file = fopen(path, "r");
-    if (!file) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t len;
+    char *text = sd_file_read(path, MAX_CONFIG_BYTES, &len, err, errlen);
+    if (!text)
         return -1;
-    }
-    char *text = malloc(MAX_CONFIG_BYTES + 1);
-    size_t len = text ? fread(text, 1, MAX_CONFIG_BYTES + 1, file) : 0;
-    bool read_error = !text || ferror(file);
-    fclose(file);
-    if (read_error) {
-        snprintf(err, errlen, "%s: cannot read the file", path);
-        free(text);
-        return -1;
-    }
-    if (len > MAX_CONFIG_BYTES) {
-        snprintf(err, errlen, "%s: larger than %d bytes", path, MAX_CONFIG_BYTES);
-        free(text);
-        return -1;
-    }
-    char detail[512];
-    int line = sd_ini_parse(text, len, on_ini_key, config, detail, sizeof(detail));
+    int rc = sd_config_load_text(config, text, len, path, err, errlen);
     free(text);
-    if (line != 0) {
-        snprintf(err, errlen, "%s:%d: %s", path, line, detail);
+    if (rc != 0)
+        return -1;
+    char *copy = strdup(path);
+    if (!copy) {
+        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
+    free(config->path);
+    config->path = copy;
     return 0;
 }
 
@@ -361,8 +545,44 @@ static int check_choice(const char *key, const char *value, const char *const *c
     return -1;
 }
 
+/* "FILE:LINE: " (or "-o KEY: ") for a key that was set, "" for a default; for error messages. */
+static const char *where(const char *origin, char *buf, size_t size)
+{
+    if (!origin)
+        return "";
+    snprintf(buf, size, "%s: ", origin);
+    return buf;
+}
+
+static const char *kv_origin(const sd_kv_list *list, const char *key)
+{
+    for (size_t i = 0; i < list->count; i++)
+        if (strcmp(list->keys[i], key) == 0)
+            return list->origins[i];
+    return NULL;
+}
+
+static const char *key_origin(const sd_config *config, const char *section, const char *name)
+{
+    const sd_config_key *key = find_key(section, name);
+    return key ? config->origins[key - config_keys] : NULL;
+}
+
+/* check_choice for a table key, its error prefixed with where the value came from. */
+static int check_key_choice(const sd_config *config, const char *section, const char *name,
+                            const char *value, const char *const *choices, char *err, size_t errlen)
+{
+    char dotted[128], inner[512], at[4300];
+    snprintf(dotted, sizeof(dotted), "%s.%s", section, name);
+    if (check_choice(dotted, value, choices, inner, sizeof(inner)) == 0)
+        return 0;
+    snprintf(err, errlen, "%s%s", where(key_origin(config, section, name), at, sizeof(at)), inner);
+    return -1;
+}
+
 int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, size_t errlen)
 {
+    char at[4300];
     static const char *const owned_kafka_keys[][2] = {
         {"group.id", "set storyd.consumer_group instead"},
         {"enable.auto.commit", "storyd stores offsets in PostgreSQL with the rows"},
@@ -371,8 +591,9 @@ int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, siz
     };
     for (size_t i = 0; i < sizeof(owned_kafka_keys) / sizeof(owned_kafka_keys[0]); i++) {
         if (sd_kv_get(&config->kafka, owned_kafka_keys[i][0])) {
-            snprintf(err, errlen, "kafka.%s may not be set: %s", owned_kafka_keys[i][0],
-                     owned_kafka_keys[i][1]);
+            snprintf(err, errlen, "%skafka.%s may not be set: %s",
+                     where(kv_origin(&config->kafka, owned_kafka_keys[i][0]), at, sizeof(at)),
+                     owned_kafka_keys[i][0], owned_kafka_keys[i][1]);
             return -1;
         }
     }
@@ -380,18 +601,22 @@ int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, siz
     const char *isolation = sd_kv_get(&config->kafka, "isolation.level");
     if (isolation && strcmp(isolation, "read_committed") != 0) {
         snprintf(err, errlen,
-                 "kafka.isolation.level = %s: storyd reads read_committed only, or it would store "
-                 "events a transactional producer aborted",
-                 isolation);
+                 "%skafka.isolation.level = %s: storyd reads read_committed only, or it would "
+                 "store events a transactional producer aborted",
+                 where(kv_origin(&config->kafka, "isolation.level"), at, sizeof(at)), isolation);
         return -1;
     }
     static const char *const starts[] = {"earliest", "smallest", "beginning", "latest",
                                          "largest",  "end",      NULL};
     const char *reset = sd_kv_get(&config->kafka, "auto.offset.reset");
+    char inner[512];
     if (reset && check_choice("kafka.auto.offset.reset (where a partition without a stored offset "
                               "starts; a lost offset is storyd.offset_out_of_range)",
-                              reset, starts, err, errlen) != 0)
+                              reset, starts, inner, sizeof(inner)) != 0) {
+        snprintf(err, errlen, "%s%s",
+                 where(kv_origin(&config->kafka, "auto.offset.reset"), at, sizeof(at)), inner);
         return -1;
+    }
     if (needs_kafka && !sd_kv_get(&config->kafka, "bootstrap.servers")) {
         snprintf(err, errlen, "kafka.bootstrap.servers is required");
         return -1;
@@ -408,34 +633,33 @@ int sd_config_validate(const sd_config *config, bool needs_kafka, char *err, siz
         snprintf(err, errlen, "storyd.consumer_group is required");
         return -1;
     }
+    if (config->dedup_bands * config->dedup_rows > 64) {
+        snprintf(err, errlen,
+                 "%sdedup.bands x dedup.rows = %ld x %ld: at most 64 (the hashes of "
+                 "one MinHash signature)",
+                 where(key_origin(config, "dedup", "rows"), at, sizeof(at)), config->dedup_bands,
+                 config->dedup_rows);
+        return -1;
+    }
     static const char *const crash_points[] = {"before_commit", "after_commit_sent", "after_commit",
                                                NULL};
     static const char *const formats[] = {"auto", "protobuf", "confluent", "json", NULL};
     static const char *const methods[] = {"copy", "statements", NULL};
     static const char *const resets[] = {"fail", "earliest", "latest", NULL};
+    static const char *const log_formats[] = {"text", "json", NULL};
     if ((config->test_crash_point &&
-         check_choice("test.crash_point", config->test_crash_point, crash_points, err, errlen)) ||
-        check_choice("storyd.input_format", config->input_format, formats, err, errlen) ||
-        check_choice("batch.write_method", config->write_method, methods, err, errlen) ||
-        check_choice("storyd.offset_out_of_range", config->offset_out_of_range, resets, err,
-                     errlen))
+         check_key_choice(config, "test", "crash_point", config->test_crash_point, crash_points,
+                          err, errlen)) ||
+        check_key_choice(config, "storyd", "input_format", config->input_format, formats, err,
+                         errlen) ||
+        check_key_choice(config, "batch", "write_method", config->write_method, methods, err,
+                         errlen) ||
+        check_key_choice(config, "storyd", "offset_out_of_range", config->offset_out_of_range,
+                         resets, err, errlen) ||
+        check_key_choice(config, "storyd", "log_format", config->log_format, log_formats, err,
+                         errlen))
         return -1;
     return 0;
-}
-
-void sd_config_print_help(FILE *out)
-{
-    fprintf(out, "Configuration keys (INI sections; -o section.key=value overrides):\n");
-    for (size_t i = 0; i < N_KEYS; i++) {
-        const sd_config_key *key = &config_keys[i];
-        fprintf(out, "  %s.%s (%s, default %s%s)\n      %s\n", key->section, key->name,
-                type_names[key->type], key->default_value ? key->default_value : "unset",
-                key->reloadable ? ", reloadable" : "", key->help);
-    }
-    for (size_t i = 0; i < sizeof(passthrough_sections) / sizeof(passthrough_sections[0]); i++) {
-        fprintf(out, "  %s.* (passed through to %s as is)\n", passthrough_sections[i],
-                strcmp(passthrough_sections[i], "kafka") == 0 ? "librdkafka" : "libpq");
-    }
 }
 
 /* Keys that only a group consumer takes; a producer would warn about each of them. */

@@ -96,7 +96,7 @@ int sd_ini_parse(const char *text, size_t len, sd_ini_key_cb on_key, void *user,
         if (!key || !value) {
             snprintf(err, errlen, "out of memory");
             failed_at = line;
-        } else if (on_key(user, section, key, value, err, errlen) != 0) {
+        } else if (on_key(user, line, section, key, value, err, errlen) != 0) {
             failed_at = line;
         }
         free(key);

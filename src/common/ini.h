@@ -16,11 +16,11 @@
 #include <stddef.h>
 
 /*
- * Called per key; section is "" before the first header. Strings are borrowed
+ * Called per key with its 1-based line; section is "" before the first header. Strings are borrowed
  * for the call. Returns 0 to go on, or -1 after writing a message to err.
  */
-typedef int (*sd_ini_key_cb)(void *user, const char *section, const char *key, const char *value,
-                             char *err, size_t errlen);
+typedef int (*sd_ini_key_cb)(void *user, int line, const char *section, const char *key,
+                             const char *value, char *err, size_t errlen);
 
 /*
  * Parses len bytes. Returns 0, or the 1-based line number of the first error

@@ -13,6 +13,9 @@ int sd_log_threshold = SD_LOG_INFO;
 
 /* True when lines go to a person's terminal rather than to journald or a file. */
 static bool log_human_format;
+static bool log_json;
+static char scope_kind[16];
+static char scope_name[256];
 
 static const char *const level_names[] = {
     [SD_LOG_ERROR] = "error", [SD_LOG_WARNING] = "warning", [SD_LOG_NOTICE] = "notice",
@@ -23,6 +26,65 @@ void sd_log_init(void)
 {
     /* journald sets JOURNAL_STREAM when stderr is connected to it; it adds its own timestamps. */
     log_human_format = getenv("JOURNAL_STREAM") == NULL && isatty(STDERR_FILENO);
+}
+
+void sd_log_set_json(bool json)
+{
+    log_json = json;
+}
+
+void sd_log_scope_set(const char *kind, const char *name)
+{
+    snprintf(scope_kind, sizeof(scope_kind), "%s", kind);
+    snprintf(scope_name, sizeof(scope_name), "%s", name);
+}
+
+void sd_log_scope_clear(void)
+{
+    scope_kind[0] = '\0';
+    scope_name[0] = '\0';
+}
+
+const char *sd_log_level_name(sd_log_level level)
+{
+    return level >= SD_LOG_ERROR && level <= SD_LOG_DEBUG ? level_names[level] : "?";
+}
+
+/* Writes text as the inside of a JSON string: quotes, backslashes and controls escaped. */
+static void json_string(FILE *out, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(out, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(out, "\\u%04x", *p);
+        else
+            fputc(*p, out);
+    }
+}
+
+static void write_json(int level, const char *component, const char *message)
+{
+    struct timeval now;
+    struct tm tm;
+    char stamp[32];
+    gettimeofday(&now, NULL);
+    gmtime_r(&now.tv_sec, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    flockfile(stderr);
+    fprintf(stderr, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"priority\":%d,\"component\":\"",
+            stamp, (long)(now.tv_usec / 1000), level_names[level], level);
+    json_string(stderr, component);
+    fputs("\",\"msg\":\"", stderr);
+    json_string(stderr, message);
+    fputc('"', stderr);
+    if (scope_kind[0]) {
+        fprintf(stderr, ",\"%s\":\"", scope_kind);
+        json_string(stderr, scope_name);
+        fputc('"', stderr);
+    }
+    fputs("}\n", stderr);
+    funlockfile(stderr);
 }
 
 void sd_log_set_level(sd_log_level level)
@@ -63,7 +125,9 @@ void sd_log_write(int level, const char *component, const char *fmt, ...)
     if (level > SD_LOG_DEBUG)
         level = SD_LOG_DEBUG;
 
-    if (log_human_format) {
+    if (log_json) {
+        write_json(level, component, message);
+    } else if (log_human_format) {
         struct timeval now;
         struct tm tm;
         char stamp[32];

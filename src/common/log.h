@@ -5,7 +5,8 @@
  * not a terminal (systemd turns it into the entry's priority), and a local
  * timestamp with a level name when it is. The level is checked before any
  * argument is formatted, so debug calls cost one comparison when disabled.
- * Only the loop thread logs; librdkafka's threads hand their lines to the loop.
+ * With storyd.log_format = json each entry is one JSON object instead. Only the loop thread
+ * logs; librdkafka's threads hand their lines to the loop.
  */
 #ifndef SD_COMMON_LOG_H
 #define SD_COMMON_LOG_H
@@ -37,6 +38,20 @@ extern int sd_log_threshold;
 
 /* Chooses the line format from the environment (JOURNAL_STREAM, isatty). */
 void sd_log_init(void);
+
+/* Switches to (json) or from JSON lines: {"ts","level","component","msg"} and the scope. */
+void sd_log_set_json(bool json);
+
+/*
+ * Sets what the lines logged from now on are about, until sd_log_scope_clear: kind is
+ * "partition" or "connection", name e.g. "storyd.pages[2]". JSON lines carry it as a field;
+ * text lines name it in their message already. Both strings are copied.
+ */
+void sd_log_scope_set(const char *kind, const char *name);
+void sd_log_scope_clear(void);
+
+/* The name of a level ("error" .. "debug"). */
+const char *sd_log_level_name(sd_log_level level);
 
 void sd_log_set_level(sd_log_level level);
 

@@ -148,9 +148,10 @@ static int add_url_rule(sp_profile *p, const char *value, char *err, size_t errl
     return rc;
 }
 
-static int on_profile_key(void *user, const char *section, const char *key, const char *value,
-                          char *err, size_t errlen)
+static int on_profile_key(void *user, int line, const char *section, const char *key,
+                          const char *value, char *err, size_t errlen)
 {
+    (void)line; /* sd_ini_parse puts it in front of the message. */
     sp_profile *p = user;
     for (size_t i = 0; i < N_LIST_KEYS; i++) {
         if (strcmp(list_keys[i].section, section) == 0 && strcmp(list_keys[i].key, key) == 0) {

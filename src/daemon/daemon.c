@@ -443,11 +443,24 @@ void dm_maybe_flush(sd_daemon *d, bool force)
     d->filling = d->spare;
     d->spare = NULL;
     send_batch(d);
+    dm_maybe_apply_reload(d);
 }
 
+static void on_message_scoped(sd_daemon *d, rd_kafka_message_t *message);
+
+/* Every line logged while a message is handled is about its partition. */
 void dm_on_message(void *user, rd_kafka_message_t *message)
 {
-    sd_daemon *d = user;
+    char scope[300];
+    snprintf(scope, sizeof(scope), "%s[%d]", rd_kafka_topic_name(message->rkt),
+             (int)message->partition);
+    sd_log_scope_set("partition", scope);
+    on_message_scoped(user, message);
+    sd_log_scope_clear();
+}
+
+static void on_message_scoped(sd_daemon *d, rd_kafka_message_t *message)
+{
     const char *topic = rd_kafka_topic_name(message->rkt);
     dm_partition *p = find_partition(d, topic, message->partition);
     if (d->stopping || !p || !p->owned) {
@@ -481,6 +494,8 @@ void dm_on_message(void *user, rd_kafka_message_t *message)
                         ? " (not the stored offset: the log was truncated or compacted)"
                         : "");
     }
+    /* The batch is empty when this is its first event: a pending reload applies from here. */
+    dm_maybe_apply_reload(d);
     char why[512];
     bt_extract extract = {.profiles = (const sp_profile *const *)d->profiles,
                           .n_profiles = (size_t)d->n_profiles};
@@ -635,6 +650,7 @@ void dm_on_revoke(void *user, const rd_kafka_topic_partition_list_t *partitions,
     if (lost) {
         /* Another member may own these already: what was collected must not commit. */
         bt_reset(d->filling);
+        dm_maybe_apply_reload(d);
         uv_timer_stop(&d->batch_timer);
     } else {
         dm_maybe_flush(d, true);

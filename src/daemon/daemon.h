@@ -8,7 +8,8 @@
 
 #include "common/config.h"
 
-/* Runs until SIGTERM/SIGINT or a fatal error. Returns the process exit code. config is borrowed. */
-int sd_daemon_run(const sd_config *config);
+/* Runs until SIGTERM/SIGINT or a fatal error. Returns the process exit code. config is borrowed;
+ * SIGHUP applies its reloadable keys in place. */
+int sd_daemon_run(sd_config *config);
 
 #endif

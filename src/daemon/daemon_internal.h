@@ -35,7 +35,7 @@ typedef struct dm_partition {
 
 typedef struct sd_daemon {
     uv_loop_t loop;
-    const sd_config *config; /* borrowed */
+    sd_config *config; /* borrowed; SIGHUP applies the reloadable keys to it in place */
     pgc_conn *pg;
     ki_consumer *kafka;
     ob_relay *relay;  /* sends the outbox: story events and dead letters */
@@ -45,6 +45,12 @@ typedef struct sd_daemon {
     /* Site profiles, loaded at start and again on SIGHUP; the extraction of issue 6 uses them. */
     sp_profile **profiles;
     int n_profiles;
+    /* A SIGHUP's configuration and profiles, read and checked, waiting for the filling batch
+     * to be sent so that every batch is extracted and deduplicated under one set. */
+    sd_config *reload_config;
+    sp_profile **reload_profiles;
+    int reload_n_profiles;
+    uint64_t reloads;
     uv_timer_t batch_timer;    /* flushes a batch whose first event waited max_wait_ms */
     uv_timer_t shutdown_timer; /* bounds how long SIGTERM waits */
     uv_idle_t finisher;        /* tears down outside of library callbacks */
@@ -126,6 +132,8 @@ void dm_pause(sd_daemon *d, unsigned reason, bool on);
 void dm_fail(sd_daemon *d, const char *what);
 /* Sends the filling batch when it is due (or now, with force) and no other is in flight. */
 void dm_maybe_flush(sd_daemon *d, bool force);
+/* Applies a SIGHUP's pending configuration and profiles once the filling batch is empty. */
+void dm_maybe_apply_reload(sd_daemon *d);
 /* Tears the daemon down once it is stopping and nothing is in flight. */
 void dm_maybe_finish(sd_daemon *d);
 /* Completes a revocation once no transaction touching the partitions is in flight. */

@@ -123,3 +123,20 @@ int dl_start(pgc_conn *conn, dd_engine *engine, size_t page_rows, dl_done_cb don
     }
     return 0;
 }
+
+void dl_config_from(const sd_config *config, dd_config *out)
+{
+    *out = (dd_config){
+        .gram = (int)config->dedup_gram,
+        .bands = (int)config->dedup_bands,
+        .rows = (int)config->dedup_rows,
+        .min_similarity = config->dedup_min_similarity,
+        .min_minhash_chars = (size_t)config->dedup_min_minhash_chars,
+        .anchor_chars = (size_t)config->dedup_anchor_chars,
+        .min_prefix_chars = (size_t)config->dedup_min_prefix_chars,
+        .min_title_chars = (size_t)config->dedup_min_title_chars,
+        .keep_key_bytes = (size_t)config->dedup_keep_key_bytes,
+        .max_texts = (size_t)config->dedup_max_texts,
+        .max_variants = (size_t)config->dedup_max_variants,
+    };
+}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
 #include "daemon/pg_conn.h"
 #include "dedup/engine.h"
 
@@ -24,6 +25,9 @@ typedef struct dl_stats {
     size_t gaps;       /* places where seq did not follow on */
     int64_t next_seq;  /* the seq the next item gets */
 } dl_stats;
+
+/* The engine's parameters from storyd's [dedup] keys (out is filled whole). */
+void dl_config_from(const sd_config *config, dd_config *out);
 
 /* status 0: loaded; otherwise error says why (borrowed for the call). */
 typedef void (*dl_done_cb)(void *user, int status, const char *error, const dl_stats *stats);

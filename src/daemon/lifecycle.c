@@ -132,25 +132,84 @@ static void log_profiles(const sd_daemon *d, const char *verb)
                   sd_profiles_dir(d->config), d->n_profiles ? list : "none");
 }
 
-/* SIGHUP: load the profiles again; a broken set is reported and the running one kept. */
+static void log_change(void *user, const char *key, const char *running, const char *fresh,
+                       bool applied)
+{
+    (void)user;
+    if (applied)
+        sd_log_notice("storyd", "SIGHUP: %s = %s (was %s)", key, fresh, running);
+    else
+        sd_log_warning("storyd", "SIGHUP: %s changed (%s -> %s) but needs a restart; it stays %s",
+                       key, running, fresh, running);
+}
+
+static void drop_pending_reload(sd_daemon *d)
+{
+    sd_config_free(d->reload_config);
+    d->reload_config = NULL;
+    sd_profiles_free(d->reload_profiles, d->reload_n_profiles);
+    d->reload_profiles = NULL;
+    d->reload_n_profiles = 0;
+}
+
+void dm_maybe_apply_reload(sd_daemon *d)
+{
+    if (!d->reload_config || bt_events(d->filling) > 0)
+        return;
+    if (sd_config_reload(d->config, d->reload_config, log_change, d) < 0)
+        sd_log_error("storyd", "SIGHUP: out of memory applying the configuration");
+    sd_log_set_level(d->config->log_level);
+    dd_config dedup_config;
+    dl_config_from(d->config, &dedup_config);
+    dd_set_thresholds(d->dedup, &dedup_config);
+    sd_profiles_free(d->profiles, d->n_profiles);
+    d->profiles = d->reload_profiles;
+    d->n_profiles = d->reload_n_profiles;
+    d->reload_profiles = NULL;
+    drop_pending_reload(d);
+    d->reloads++;
+    log_profiles(d, "SIGHUP: reloaded");
+    send_status(d, "READY=1\n");
+}
+
+/*
+ * SIGHUP: read the configuration file (with the -o overrides) and the site profiles again. A
+ * broken file or profile is reported and the running set kept. What was read is applied once
+ * the batch being filled is sent: the events before the signal are extracted under the old
+ * set, those after it under the new one, and no batch mixes them.
+ */
 static void on_sighup(uv_signal_t *handle, int signum)
 {
     (void)signum;
     sd_daemon *d = handle->data;
+    char err[ERRLEN];
+    sn_send(d->notify, "RELOADING=1\nSTATUS=reloading the configuration and the site profiles");
+    sd_config *fresh = sd_config_reread(d->config, err, sizeof(err));
+    if (!fresh) {
+        sd_log_error("storyd", "SIGHUP: configuration not reloaded, keeping the running one: %s",
+                     err);
+        send_status(d, "READY=1\n");
+        return;
+    }
     sp_profile **profiles;
-    char err[1024];
-    sn_send(d->notify, "RELOADING=1\nSTATUS=reloading the site profiles");
-    int n = sd_profiles_load(d->config, &profiles, err, sizeof(err));
+    int n = sd_profiles_load(fresh, &profiles, err, sizeof(err));
     if (n < 0) {
         sd_log_error("storyd", "SIGHUP: site profiles not reloaded, keeping the running ones: %s",
                      err);
-    } else {
-        sd_profiles_free(d->profiles, d->n_profiles);
-        d->profiles = profiles;
-        d->n_profiles = n;
-        log_profiles(d, "SIGHUP: reloaded");
+        sd_config_free(fresh);
+        send_status(d, "READY=1\n");
+        return;
     }
-    send_status(d, "READY=1\n");
+    /* A second SIGHUP before the first was applied replaces it. */
+    drop_pending_reload(d);
+    d->reload_config = fresh;
+    d->reload_profiles = profiles;
+    d->reload_n_profiles = n;
+    if (bt_events(d->filling) > 0)
+        sd_log_info("storyd", "SIGHUP: read; applied once the %zu event(s) being batched are sent",
+                    bt_events(d->filling));
+    dm_maybe_apply_reload(d);
+    dm_maybe_flush(d, true);
 }
 
 /* ---- systemd: readiness, status, watchdog ------------------------------------------------ */
@@ -427,7 +486,7 @@ static void on_pg_connected(void *user, int status, const char *error)
         dm_fail(d, "the PostgreSQL connection is not usable");
 }
 
-int sd_daemon_run(const sd_config *config)
+int sd_daemon_run(sd_config *config)
 {
     sd_daemon *d = calloc(1, sizeof(*d));
     if (!d) {
@@ -437,7 +496,9 @@ int sd_daemon_run(const sd_config *config)
     d->config = config;
     d->filling = bt_new();
     d->spare = bt_new();
-    d->dedup = dd_new(NULL);
+    dd_config dedup_config;
+    dl_config_from(config, &dedup_config);
+    d->dedup = dd_new(&dedup_config);
     d->next_seq = 1;
     bool statements = strcmp(config->write_method, "statements") == 0;
     const char *story_topic =
@@ -515,6 +576,7 @@ int sd_daemon_run(const sd_config *config)
 
     int code = d->exit_code;
     sn_free(d->notify);
+    drop_pending_reload(d);
     sd_profiles_free(d->profiles, d->n_profiles);
     if (d->assigning)
         rd_kafka_topic_partition_list_destroy(d->assigning);

@@ -723,12 +723,8 @@ static void continue_connect(pgc_conn *conn)
         connected(conn);
 }
 
-static void on_poll(uv_poll_t *handle, int status, int events)
+static void on_poll_io(pgc_conn *conn, int status, int events)
 {
-    pgc_poll *poll = handle->data;
-    pgc_conn *conn = poll->conn;
-    if (!conn)
-        return;
     if (status < 0) {
         /*
          * libuv reports POLLERR as an error and stops the handle. While connecting
@@ -777,6 +773,18 @@ static void on_poll(uv_poll_t *handle, int status, int events)
     }
     if (status < 0)
         fail_connection(conn, uv_strerror(status));
+}
+
+/* Every line logged while a connection's input is handled is about that connection. */
+static void on_poll(uv_poll_t *handle, int status, int events)
+{
+    pgc_poll *poll = handle->data;
+    pgc_conn *conn = poll->conn;
+    if (!conn)
+        return;
+    sd_log_scope_set("connection", conn->describe);
+    on_poll_io(conn, status, events);
+    sd_log_scope_clear();
 }
 
 /* Closes the PGconn and forgets everything that lived on it. */

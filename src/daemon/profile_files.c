@@ -12,6 +12,8 @@
 
 #include "daemon/profile_files.h"
 
+#include "common/file.h"
+
 /* Profiles are small; a larger file is a mistake. */
 #define MAX_PROFILE_BYTES (1024 * 1024)
 
@@ -32,20 +34,10 @@ static int by_name(const void *a, const void *b)
 
 static sp_profile *load_one(const char *path, char *err, size_t errlen)
 {
-    FILE *file = fopen(path, "r");
-    if (!file) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    size_t len;
+    char *text = sd_file_read(path, MAX_PROFILE_BYTES, &len, err, errlen);
+    if (!text)
         return NULL;
-    }
-    char *text = malloc(MAX_PROFILE_BYTES + 1);
-    size_t len = text ? fread(text, 1, MAX_PROFILE_BYTES + 1, file) : 0;
-    bool failed = !text || ferror(file);
-    fclose(file);
-    if (failed || len > MAX_PROFILE_BYTES) {
-        snprintf(err, errlen, "%s: %s", path, failed ? "cannot read" : "larger than 1 MiB");
-        free(text);
-        return NULL;
-    }
     sp_profile *profile = sp_profile_parse(text, len, path, err, errlen);
     free(text);
     return profile;

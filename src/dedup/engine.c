@@ -854,6 +854,14 @@ dd_engine *dd_new(const dd_config *config)
     return e;
 }
 
+void dd_set_thresholds(dd_engine *engine, const dd_config *config)
+{
+    engine->config.min_similarity = config->min_similarity;
+    engine->config.min_minhash_chars = config->min_minhash_chars;
+    engine->config.min_prefix_chars = config->min_prefix_chars;
+    engine->config.min_title_chars = config->min_title_chars;
+}
+
 void dd_free(dd_engine *e)
 {
     if (!e)

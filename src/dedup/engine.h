@@ -97,6 +97,13 @@ dd_engine *dd_new(const dd_config *config);
 void dd_free(dd_engine *engine);
 
 /*
+ * Takes the thresholds of config (min_similarity, min_minhash_chars, min_prefix_chars,
+ * min_title_chars) for the items added from now on; the shape of the indexes (gram, bands, rows,
+ * anchor and key sizes, caps) stays as the engine was made.
+ */
+void dd_set_thresholds(dd_engine *engine, const dd_config *config);
+
+/*
  * Adds one item and fills *result. Returns 0, or -1 when out of memory (the engine is
  * then as before the call only inside a batch, after dd_rollback).
  */

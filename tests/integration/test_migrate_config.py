@@ -2,6 +2,7 @@
 newer or edited schema, and errors that name the file, line and key."""
 
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -151,6 +152,77 @@ class Config(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("kafka.no.such.property: No such configuration property", proc.stderr)
         self.assertIn("postgres.hots: not a libpq connection keyword", proc.stderr)
+
+    def test_effective_config_names_origins_and_redacts_secrets(self):
+        with tempfile.TemporaryDirectory() as folder:
+            with open(os.path.join(folder, "pg-password"), "w") as f:
+                f.write("from-a-credential\n")
+            secret_file = os.path.join(folder, "sasl")
+            with open(secret_file, "w") as f:
+                f.write("from-a-file\n")
+            text = ("[kafka]\nbootstrap.servers = x:1\nsasl.password_file = %s\n"
+                    "ssl.key.password = inline-secret\n[postgres]\nhost = h\n"
+                    "password_file = credential:pg-password\n" % secret_file)
+            env = dict(os.environ, CREDENTIALS_DIRECTORY=folder)
+            with tempfile.NamedTemporaryFile("w", suffix=".conf", delete=False) as f:
+                f.write(text)
+            try:
+                proc = subprocess.run([harness.STORYD, "check-config", "-c", f.name,
+                                       "-o", "batch.max_events=7"], capture_output=True,
+                                      text=True, timeout=30, env=env)
+            finally:
+                os.unlink(f.name)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        out = proc.stdout
+        for secret in ("from-a-credential", "from-a-file", "inline-secret"):
+            self.assertNotIn(secret, out + proc.stderr)
+        self.assertRegex(out, r"(?m)^sasl\.password = <redacted> +; %s:3 \(sasl\.password_file = "
+                         % re.escape(f.name))
+        self.assertRegex(out, r"(?m)^ssl\.key\.password = <redacted> +; %s:4$" % re.escape(f.name))
+        self.assertRegex(out, r"(?m)^password = <redacted> +; %s:7 \(password_file = credential:"
+                         r"pg-password\)$" % re.escape(f.name))
+        self.assertRegex(out, r"(?m)^max_events = 7 +; -o batch\.max_events$")
+        self.assertRegex(out, r"(?m)^max_wait_ms = 200 +; default$")
+        self.assertRegex(out, r"(?m)^min_similarity = 0\.5 +; default$")
+
+    def test_a_missing_secret_file_names_line_and_key(self):
+        proc, path = self.check("[kafka]\nbootstrap.servers = x:1\n[postgres]\n"
+                                "password_file = /nonexistent/pw\n")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("%s:4: postgres.password_file: /nonexistent/pw: No such file" % path,
+                      proc.stderr)
+
+    def test_refusals_name_the_line(self):
+        proc, path = self.check("[kafka]\nbootstrap.servers = x:1\n\nisolation.level = read_uncommitted\n")
+        self.assertIn("%s:4: kafka.isolation.level" % path, proc.stderr)
+        proc, path = self.check("[kafka]\nbootstrap.servers = x:1\n[dedup]\nbands = 32\nrows = 4\n")
+        self.assertEqual(proc.returncode, 2)
+        self.assertIn("%s:5: dedup.bands x dedup.rows = 32 x 4: at most 64" % path, proc.stderr)
+
+    def test_generated_sample_config_and_man_page(self):
+        sample = subprocess.run([harness.STORYD, "help", "--sample-config"], capture_output=True,
+                                text=True, timeout=30, check=True).stdout
+        proc, _ = self.check(sample)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        # Every key of the help is in the sample and the man page.
+        keys = re.findall(r"(?m)^  (\w+)\.(\w+) \(", subprocess.run(
+            [harness.STORYD, "--help"], capture_output=True, text=True, check=True).stdout)
+        self.assertGreater(len(keys), 30)
+        man = subprocess.run([harness.STORYD, "help", "--man"], capture_output=True, text=True,
+                             timeout=30, check=True).stdout
+        for section, name in keys:
+            self.assertRegex(sample, r"(?m)^;%s = " % name)
+            self.assertIn(".B %s.%s" % (section, name.replace("-", "\\-")), man)
+        lint = subprocess.run(["groff", "-man", "-ww", "-z"], input=man, capture_output=True,
+                              text=True, timeout=30)
+        self.assertEqual((lint.returncode, lint.stderr), (0, ""))
+        run_help = subprocess.run([harness.STORYD, "run", "--help"], capture_output=True,
+                                  text=True, timeout=30)
+        self.assertEqual(run_help.returncode, 0)
+        self.assertTrue(run_help.stdout.startswith("usage: storyd run "), run_help.stdout)
+        self.assertIn("SIGHUP", run_help.stdout)
+        self.assertEqual(subprocess.run([harness.STORYD, "help", "nope"], capture_output=True,
+                                        timeout=30).returncode, 2)
 
 
 if __name__ == "__main__":

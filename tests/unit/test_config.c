@@ -600,10 +600,126 @@ static void test_print_help_lists_keys(void **state)
     sd_config_print_help(out);
     assert_int_equal(fclose(out), 0);
     assert_contains(text, "batch.max_events (integer, default 500, reloadable)");
-    assert_contains(text, "test.crash_point (string, default unset)");
-    assert_contains(text, "kafka.* (passed through to librdkafka as is)");
-    assert_contains(text, "postgres.* (passed through to libpq as is)");
+    assert_contains(text, "dedup.min_similarity (number, default 0.5, reloadable)");
+    assert_contains(text, "dedup.bands (integer, default 16)");
+    assert_contains(text, "kafka.* (passed through to librdkafka as is");
+    assert_contains(text, "postgres.* (passed through to libpq as is");
+    /* Fault injection is for storyd's own tests, not for operators. */
+    assert_null(strstr(text, "test.crash_point"));
     free(text);
+}
+
+typedef struct change_log {
+    char text[2048];
+    size_t used;
+} change_log;
+
+static void record_change(void *user, const char *key, const char *running, const char *fresh,
+                          bool applied)
+{
+    change_log *log = user;
+    log->used +=
+        (size_t)snprintf(log->text + log->used, sizeof(log->text) - log->used, "%s %s->%s %s;", key,
+                         running, fresh, applied ? "applied" : "restart");
+}
+
+static void test_reload_applies_reloadable_keys_only(void **state)
+{
+    fixture *f = *state;
+    set_bootstrap(f);
+    sd_config *fresh = sd_config_new();
+    assert_non_null(fresh);
+    char err[256];
+    assert_int_equal(
+        sd_config_set(fresh, "kafka.bootstrap.servers", "k2:9092", "t", err, sizeof(err)), 0);
+    assert_int_equal(sd_config_set(fresh, "batch.max_events", "77", "t", err, sizeof(err)), 0);
+    assert_int_equal(sd_config_set(fresh, "dedup.min_similarity", "0.8", "t", err, sizeof(err)), 0);
+    assert_int_equal(sd_config_set(fresh, "storyd.log_level", "debug", "t", err, sizeof(err)), 0);
+    assert_int_equal(sd_config_set(fresh, "storyd.input_topic", "other", "t", err, sizeof(err)), 0);
+    assert_int_equal(sd_config_set(fresh, "dedup.bands", "8", "t", err, sizeof(err)), 0);
+    change_log log = {0};
+    assert_int_equal(sd_config_reload(f->config, fresh, record_change, &log), 3);
+    assert_int_equal(f->config->batch_max_events, 77);
+    assert_true(f->config->dedup_min_similarity == 0.8);
+    assert_int_equal(f->config->log_level, SD_LOG_DEBUG);
+    assert_string_equal(f->config->input_topic, "storyd.pages");
+    assert_int_equal(f->config->dedup_bands, 16);
+    assert_string_equal(sd_kv_get(&f->config->kafka, "bootstrap.servers"), "k1:9092");
+    assert_contains(log.text, "batch.max_events 500->77 applied;");
+    assert_contains(log.text, "dedup.min_similarity 0.5->0.8 applied;");
+    assert_contains(log.text, "storyd.input_topic storyd.pages->other restart;");
+    assert_contains(log.text, "dedup.bands 16->8 restart;");
+    assert_contains(log.text, "kafka.* (running)->(changed) restart;");
+    /* Nothing differs any more except what needs a restart. */
+    change_log again = {0};
+    assert_int_equal(sd_config_reload(f->config, fresh, record_change, &again), 0);
+    sd_config_free(fresh);
+}
+
+static void test_key_file_reads_a_secret_and_marks_it(void **state)
+{
+    fixture *f = *state;
+    char secret_path[96];
+    snprintf(secret_path, sizeof(secret_path), "%s.secret", f->path);
+    FILE *file = fopen(secret_path, "w");
+    assert_non_null(file);
+    fputs("p4ss\n", file);
+    fclose(file);
+    char text[256];
+    snprintf(text, sizeof(text), "[postgres]\npassword_file = %s\nhost = h\n", secret_path);
+    assert_int_equal(load_text(f, text), 0);
+    assert_string_equal(sd_kv_get(&f->config->postgres, "password"), "p4ss");
+    assert_null(sd_kv_get(&f->config->postgres, "password_file"));
+    assert_true(sd_config_is_secret(&f->config->postgres, 0));
+    assert_false(sd_config_is_secret(&f->config->postgres, 1));
+    unlink(secret_path);
+    snprintf(text, sizeof(text), "[kafka]\n\nsasl.password_file = %s\n", secret_path);
+    assert_int_not_equal(load_text(f, text), 0);
+    assert_err_at_line(f, 3);
+    assert_contains(f->err, "kafka.sasl.password_file:");
+    assert_contains(f->err, "No such file");
+}
+
+static void test_secrets_are_recognised_by_name(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(load_text(f, "[kafka]\nsasl.password = a\nssl.key.pem = b\n"
+                                  "sasl.oauthbearer.client.secret = c\nclient.id = d\n"
+                                  "[postgres]\ndbname = postgresql://u:pw@h/db\nuser = u\n"),
+                     0);
+    assert_true(sd_config_is_secret(&f->config->kafka, 0));
+    assert_true(sd_config_is_secret(&f->config->kafka, 1));
+    assert_true(sd_config_is_secret(&f->config->kafka, 2));
+    assert_false(sd_config_is_secret(&f->config->kafka, 3));
+    assert_true(sd_config_is_secret(&f->config->postgres, 0));
+    assert_false(sd_config_is_secret(&f->config->postgres, 1));
+}
+
+/* Replaces the contents of the file the config was loaded from. */
+static void rewrite_loaded_file(const fixture *f, const char *text)
+{
+    FILE *file = fopen(f->config->path, "w");
+    assert_non_null(file);
+    fputs(text, file);
+    assert_int_equal(fclose(file), 0);
+}
+
+static void test_reread_applies_the_overrides_again(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(load_text(f, "[kafka]\nbootstrap.servers = k:1\n[batch]\nmax_events = 5\n"),
+                     0);
+    assert_int_equal(
+        sd_config_override(f->config, "batch.max_wait_ms", "9", f->err, sizeof(f->err)), 0);
+    rewrite_loaded_file(f, "[kafka]\nbootstrap.servers = k:1\n[batch]\nmax_events = 6\n");
+    sd_config *fresh = sd_config_reread(f->config, f->err, sizeof(f->err));
+    assert_non_null(fresh);
+    assert_int_equal(fresh->batch_max_events, 6);
+    assert_int_equal(fresh->batch_max_wait_ms, 9);
+    sd_config_free(fresh);
+    rewrite_loaded_file(f, "[kafka]\nbootstrap.servers = k:1\nenable.auto.commit = true\n");
+    assert_null(sd_config_reread(f->config, f->err, sizeof(f->err)));
+    assert_err_at_line(f, 3);
 }
 
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -652,6 +768,10 @@ int main(void)
         T(test_validate_accepts_each_crash_point),
         T(test_free_null_is_safe),
         T(test_print_help_lists_keys),
+        T(test_reload_applies_reloadable_keys_only),
+        T(test_key_file_reads_a_secret_and_marks_it),
+        T(test_secrets_are_recognised_by_name),
+        T(test_reread_applies_the_overrides_again),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
