@@ -196,6 +196,8 @@ static void batch_committed(sd_daemon *d)
     if (d->relay && (sr_event_count(stories) || bt_dead_letters(batch)))
         ob_kick(d->relay);
     d->dead_letters += bt_dead_letters(batch);
+    mx_observe(&d->batch_events, (double)bt_events(batch));
+    mx_observe(&d->commit_seconds, (double)(uv_hrtime() - d->flush_started_ns) / 1e9);
     d->batches++;
     d->events += bt_events(batch);
     d->pages += bt_pages(batch);
@@ -383,6 +385,7 @@ static void send_batch(sd_daemon *d)
 {
     bt_batch *batch = d->flushing;
     d->flush_started_ms = (int64_t)uv_now(&d->loop);
+    d->flush_started_ns = uv_hrtime();
     size_t count = bt_partition_count(batch);
     if (count > d->expected_cap) {
         int64_t *grown = realloc(d->expected, count * sizeof(*grown));

@@ -13,6 +13,7 @@
 #include "daemon/batch.h"
 #include "daemon/http.h"
 #include "daemon/kafka_in.h"
+#include "daemon/metrics.h"
 #include "daemon/notify.h"
 #include "daemon/outbox.h"
 #include "daemon/pg_conn.h"
@@ -107,6 +108,9 @@ typedef struct sd_daemon {
     int exit_code;
     uint64_t batches, events, pages, rejects, items, stories_created, merges, replays, dead_letters;
     uint64_t pauses, stale_messages, offset_resets;
+    mx_histogram batch_events, commit_seconds;
+    uint64_t flush_started_ns; /* uv_hrtime() when the batch in flight was sent */
+    sd_buf metrics_text;       /* the last /metrics answer; owned */
 } sd_daemon;
 
 /* Reasons to pause consumption; each is set and cleared on its own. */

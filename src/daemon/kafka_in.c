@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,8 @@ struct ki_consumer {
     bool closing;
     bool started;
     bool fatal_reported;
+    bool stats_seen; /* statistics have arrived at least once */
+    int brokers_up;  /* brokers connected at the last statistics */
     int handles_open;
 };
 
@@ -184,6 +187,41 @@ static int set_conf(rd_kafka_conf_t *conf, const char *key, const char *value, c
 }
 
 /*
+ * librdkafka's statistics (every statistics.interval.ms, served on the loop): whether any
+ * broker of the cluster is connected. /readyz turns false while none is.
+ */
+static int stats_cb(rd_kafka_t *rk, char *json, size_t json_len, void *opaque)
+{
+    (void)rk;
+    ki_consumer *consumer = opaque;
+    json_error_t error;
+    json_t *root = json_loadb(json, json_len, 0, &error);
+    json_t *brokers = root ? json_object_get(root, "brokers") : NULL;
+    if (json_is_object(brokers)) {
+        int up = 0;
+        const char *name;
+        json_t *broker;
+        json_object_foreach(brokers, name, broker)
+        {
+            /* Bootstrap and coordinator entries have no node id of their own. */
+            json_int_t node = json_integer_value(json_object_get(broker, "nodeid"));
+            const char *state = json_string_value(json_object_get(broker, "state"));
+            if (node >= 0 && state && strcmp(state, "UP") == 0)
+                up++;
+        }
+        consumer->brokers_up = up;
+        consumer->stats_seen = true;
+    }
+    json_decref(root);
+    return 0;
+}
+
+bool ki_brokers_up(const ki_consumer *consumer)
+{
+    return !consumer->stats_seen || consumer->brokers_up > 0;
+}
+
+/*
  * Served by rd_kafka_consumer_poll on the loop. A failed advisory commit only delays what lag
  * tools see: the next batch commits newer offsets, and PostgreSQL holds the truth.
  */
@@ -223,7 +261,8 @@ ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     /* Defaults a user may override, then the user's keys, then the keys storyd owns. */
-    if (set_conf(conf, "client.id", "storyd", err, errlen) != 0)
+    if (set_conf(conf, "client.id", "storyd", err, errlen) != 0 ||
+        set_conf(conf, "statistics.interval.ms", "1000", err, errlen) != 0)
         goto fail_conf;
     for (size_t i = 0; i < config->kafka.count; i++) {
         /* Where a partition without a stored offset starts is decided by storyd at assignment
@@ -245,6 +284,7 @@ ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks
     rd_kafka_conf_set_error_cb(conf, error_cb);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_offset_commit_cb(conf, offset_commit_cb);
+    rd_kafka_conf_set_stats_cb(conf, stats_cb);
 
     char inner[512];
     consumer->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, inner, sizeof(inner));

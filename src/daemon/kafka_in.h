@@ -70,6 +70,9 @@ void ki_set_paused(ki_consumer *consumer, bool paused);
 void ki_set_holding(ki_consumer *consumer, bool holding);
 
 /* The partition's log start and end (the next offset) as last fetched; 0, or -1 when unknown. */
+/* False once librdkafka's statistics say no broker is connected; true before any arrive. */
+bool ki_brokers_up(const ki_consumer *consumer);
+
 int ki_watermarks(ki_consumer *consumer, const char *topic, int32_t partition, int64_t *low,
                   int64_t *high);
 

@@ -11,6 +11,7 @@
 #include "daemon/daemon.h"
 #include "daemon/daemon_internal.h"
 #include "daemon/dedup_load.h"
+#include "daemon/metrics.h"
 #include "daemon/profile_files.h"
 #include "db/migrate.h"
 #include "db/story_rows.h"
@@ -277,40 +278,71 @@ static uint64_t resident_bytes(void)
 }
 
 /* The Prometheus text format (version 0.0.4): what the daemon counted since it started. */
-static void write_metrics(sd_daemon *d, char *out, size_t len)
+static void write_metrics(sd_daemon *d, sd_buf *out)
 {
     const struct {
-        const char *name, *type, *help;
+        const char *name, *help;
         uint64_t value;
-    } metrics[] = {
-        {"storyd_events_committed_total", "counter", "Input events committed (pages and rejected).",
+    } counters[] = {
+        {"storyd_events_committed_total", "Input events committed (pages and rejected).",
          d->events},
-        {"storyd_pages_committed_total", "counter", "Page events committed.", d->pages},
-        {"storyd_events_rejected_total", "counter",
-         "Events that could not be decoded or extracted.", d->rejects},
-        {"storyd_dead_letters_total", "counter", "Dead letters written to the outbox.",
-         d->dead_letters},
-        {"storyd_batches_committed_total", "counter", "Batch transactions committed.", d->batches},
-        {"storyd_sightings_total", "counter", "Story items (sightings) committed.", d->items},
-        {"storyd_stories_created_total", "counter", "Stories created.", d->stories_created},
-        {"storyd_stories_merged_total", "counter", "Stories merged into another.", d->merges},
-        {"storyd_batches_replayed_total", "counter", "Batches sent again after a lost connection.",
+        {"storyd_pages_committed_total", "Page events committed.", d->pages},
+        {"storyd_events_rejected_total", "Events that could not be decoded or extracted.",
+         d->rejects},
+        {"storyd_dead_letters_total", "Dead letters written to the outbox.", d->dead_letters},
+        {"storyd_batches_committed_total", "Batch transactions committed.", d->batches},
+        {"storyd_sightings_total", "Story items (sightings) committed.", d->items},
+        {"storyd_stories_created_total", "Stories created.", d->stories_created},
+        {"storyd_stories_merged_total", "Stories merged into another.", d->merges},
+        {"storyd_batches_replayed_total", "Batches sent again after a lost connection.",
          d->replays},
-        {"storyd_pauses_total", "counter", "Times consumption was paused.", d->pauses},
-        {"storyd_offsets_out_of_range_total", "counter", "Stored offsets found out of range.",
+        {"storyd_pauses_total", "Times consumption was paused.", d->pauses},
+        {"storyd_offsets_out_of_range_total", "Stored offsets found out of range.",
          d->offset_resets},
-        {"storyd_outbox_relayed_total", "counter", "Outbox rows delivered and marked sent.",
+        {"storyd_outbox_relayed_total", "Outbox rows delivered and marked sent.",
          d->relay ? ob_sent(d->relay) : 0},
-        {"storyd_paused", "gauge", "1 while consumption is paused.", d->pause_reasons != 0},
-        {"process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
-         resident_bytes()},
+        {"storyd_reloads_total", "SIGHUP reloads applied.", d->reloads},
     };
-    size_t used = 0;
-    out[0] = '\0';
-    for (size_t i = 0; i < sizeof(metrics) / sizeof(metrics[0]) && used < len; i++)
-        used += (size_t)snprintf(
-            out + used, len - used, "# HELP %s %s\n# TYPE %s %s\n%s %" PRIu64 "\n", metrics[i].name,
-            metrics[i].help, metrics[i].name, metrics[i].type, metrics[i].name, metrics[i].value);
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++)
+        mx_single(out, counters[i].name, "counter", counters[i].help, (double)counters[i].value);
+    mx_write_histogram(out, "storyd_batch_events", "Events per committed batch.", &d->batch_events);
+    mx_write_histogram(out, "storyd_batch_commit_seconds",
+                       "Time from sending a batch to its COMMIT returning, in seconds.",
+                       &d->commit_seconds);
+    mx_family(out, "storyd_consumer_lag", "gauge",
+              "Events of an owned partition not yet committed: high watermark minus the stored "
+              "offset.");
+    for (size_t i = 0; d->kafka && i < d->partition_count; i++) {
+        const dm_partition *p = &d->partitions[i];
+        int64_t low, high;
+        if (!p->owned || ki_watermarks(d->kafka, p->topic, p->partition, &low, &high) != 0)
+            continue;
+        int64_t committed = p->stored_offset >= 0 ? p->stored_offset : low;
+        char labels[400] = "", number[16];
+        snprintf(number, sizeof(number), "%d", (int)p->partition);
+        mx_label(labels, sizeof(labels), "topic", p->topic);
+        mx_label(labels, sizeof(labels), "partition", number);
+        mx_sample(out, "storyd_consumer_lag", labels,
+                  (double)(high > committed ? high - committed : 0));
+    }
+    int64_t backlog = d->relay ? ob_backlog(d->relay) : -1;
+    if (backlog >= 0)
+        mx_single(out, "storyd_outbox_backlog", "gauge",
+                  "Outbox rows (story events, dead letters) not yet delivered, counted every 5 s.",
+                  (double)backlog);
+    dd_stats dedup = dd_get_stats(d->dedup);
+    mx_single(out, "storyd_dedup_stories", "gauge", "Live stories in the dedup index.",
+              (double)dedup.stories);
+    mx_single(out, "storyd_dedup_index_entries", "gauge", "Keys in the dedup indexes.",
+              (double)dedup.index_entries);
+    mx_single(out, "storyd_dedup_index_bytes", "gauge", "Memory the dedup index holds, in bytes.",
+              (double)dedup.bytes);
+    mx_single(out, "storyd_paused", "gauge", "1 while consumption is paused.",
+              d->pause_reasons != 0);
+    mx_single(out, "storyd_kafka_up", "gauge", "1 while a Kafka broker is connected.",
+              d->kafka && ki_brokers_up(d->kafka));
+    mx_single(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.",
+              (double)resident_bytes());
 }
 
 /* GET /healthz: the loop answers and no batch is stuck. GET /readyz: also consuming, with
@@ -324,13 +356,16 @@ static void on_http(void *user, const char *path, hs_response *response)
         *response =
             (hs_response){ok ? 200 : 503, text, ok ? "ok\n" : "a batch is stuck in flight\n"};
     } else if (strcmp(path, "/metrics") == 0) {
-        static char body[4096];
-        write_metrics(d, body, sizeof(body));
-        *response = (hs_response){200, "text/plain; version=0.0.4; charset=utf-8", body};
+        /* The server copies the body; the buffer is reused by the next scrape. */
+        sd_buf_reset(&d->metrics_text);
+        write_metrics(d, &d->metrics_text);
+        *response =
+            (hs_response){200, "text/plain; version=0.0.4; charset=utf-8", d->metrics_text.data};
     } else if (strcmp(path, "/readyz") == 0) {
         const char *why = d->stopping                             ? "stopping\n"
                           : !d->kafka                             ? "starting\n"
                           : d->reconnecting || pgc_is_lost(d->pg) ? "PostgreSQL is away\n"
+                          : !ki_brokers_up(d->kafka)              ? "Kafka is away\n"
                                                                   : NULL;
         *response = (hs_response){why ? 503 : 200, text, why ? why : "ready\n"};
     }
@@ -494,6 +529,12 @@ int sd_daemon_run(sd_config *config)
         return 1;
     }
     d->config = config;
+    sd_buf_init(&d->metrics_text);
+    static const double batch_bounds[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
+    static const double commit_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                           0.25,  0.5,    1,     2.5,  5,     10,   30};
+    mx_histogram_init(&d->batch_events, batch_bounds, sizeof(batch_bounds) / sizeof(double));
+    mx_histogram_init(&d->commit_seconds, commit_bounds, sizeof(commit_bounds) / sizeof(double));
     d->filling = bt_new();
     d->spare = bt_new();
     dd_config dedup_config;
@@ -590,6 +631,7 @@ int sd_daemon_run(sd_config *config)
     bt_free(d->flushing);
     bt_free(d->spare);
     dd_free(d->dedup);
+    sd_buf_release(&d->metrics_text);
     free(d);
     return code;
 }

@@ -46,7 +46,10 @@ struct ob_relay {
     bool full; /* the round read as many rows as it may: more may be waiting */
     char limit_text[24];
     const char *select_params[1];
-    pgc_step select_step, mark_step, prune_step;
+    pgc_step select_step, mark_step, prune_step, backlog_step;
+    uv_timer_t backlog_timer; /* counts the unsent rows for /metrics */
+    bool counting;            /* its count is queued or running */
+    int64_t backlog;          /* unsent rows at the last count, -1 before the first */
     char retention_text[24];
     const char *prune_params[1];
     sd_buf mark_id, mark_partition, mark_offset;
@@ -151,6 +154,42 @@ static void on_pruned(void *user, int status, const char *error)
     /* A stopping daemon waits for the connection to be idle, so it hears when the DELETE ends. */
     if (!relay->running && relay->on_idle)
         relay->on_idle(relay->user);
+}
+
+static const char backlog_sql[] = "SELECT count(*) FROM storyd_outbox WHERE sent_at IS NULL";
+#define BACKLOG_EVERY_MS 5000
+
+static void on_backlog_row(void *user, const PGresult *result)
+{
+    ob_relay *relay = user;
+    if (PQntuples(result) == 1)
+        relay->backlog = strtoll(PQgetvalue(result, 0, 0), NULL, 10);
+}
+
+static void on_backlog_counted(void *user, int status, const char *error)
+{
+    ob_relay *relay = user;
+    relay->counting = false;
+    if (status != 0)
+        sd_log_debug("relay", "counting the unsent outbox rows failed: %s", error);
+    if (!relay->running && relay->on_idle)
+        relay->on_idle(relay->user);
+}
+
+/* The unsent rows are counted by the database, which is the truth of what is owed. */
+static void on_backlog_timer(uv_timer_t *timer)
+{
+    ob_relay *relay = timer->data;
+    if (relay->counting || relay->stopping || pgc_is_lost(relay->pg))
+        return;
+    relay->backlog_step = (pgc_step){
+        .kind = PGC_STEP_QUERY, .sql = backlog_sql, .on_result = on_backlog_row, .user = relay};
+    relay->counting = pgc_run(relay->pg, &relay->backlog_step, 1, on_backlog_counted, relay) == 0;
+}
+
+int64_t ob_backlog(const ob_relay *relay)
+{
+    return relay->backlog;
 }
 
 static void on_prune_timer(uv_timer_t *timer)
@@ -379,6 +418,7 @@ void ob_stop(ob_relay *relay, uint64_t grace_ms)
         return;
     relay->stopping = true;
     uv_timer_stop(&relay->prune_timer);
+    uv_timer_stop(&relay->backlog_timer);
     uv_timer_stop(&relay->retry_timer);
     uv_timer_start(&relay->retry_timer, on_grace_over, grace_ms, 0);
 }
@@ -456,13 +496,17 @@ ob_relay *ob_new(uv_loop_t *loop, const sd_config *config, pgc_conn *conn,
     uv_timer_init(loop, &relay->poll_timer);
     uv_timer_init(loop, &relay->retry_timer);
     uv_timer_init(loop, &relay->prune_timer);
+    uv_timer_init(loop, &relay->backlog_timer);
+    relay->backlog = -1;
     relay->poll_timer.data = relay->retry_timer.data = relay->prune_timer.data = relay;
-    relay->open_handles = 3;
+    relay->backlog_timer.data = relay;
+    relay->open_handles = 4;
     uv_timer_start(&relay->poll_timer, on_poll_timer, 10, 10);
     snprintf(relay->retention_text, sizeof(relay->retention_text), "%ld",
              config->outbox_retention_s);
     uint64_t every = prune_every_ms(config->outbox_retention_s);
     uv_timer_start(&relay->prune_timer, on_prune_timer, every, every);
+    uv_timer_start(&relay->backlog_timer, on_backlog_timer, 100, BACKLOG_EVERY_MS);
     return relay;
 fail:
     rd_kafka_conf_destroy(conf);
@@ -495,7 +539,9 @@ void ob_free(ob_relay *relay)
     uv_timer_stop(&relay->poll_timer);
     uv_timer_stop(&relay->retry_timer);
     uv_timer_stop(&relay->prune_timer);
+    uv_timer_stop(&relay->backlog_timer);
     uv_close((uv_handle_t *)&relay->poll_timer, on_timer_closed);
     uv_close((uv_handle_t *)&relay->retry_timer, on_timer_closed);
     uv_close((uv_handle_t *)&relay->prune_timer, on_timer_closed);
+    uv_close((uv_handle_t *)&relay->backlog_timer, on_timer_closed);
 }

@@ -54,6 +54,9 @@ rd_kafka_t *ob_kafka(ob_relay *relay);
 
 uint64_t ob_sent(const ob_relay *relay);
 
+/* Unsent outbox rows at the last count (every 5 s), or -1 before the first count. */
+int64_t ob_backlog(const ob_relay *relay);
+
 /*
  * Flushes what was produced (bounded, blocking: only at shutdown), destroys
  * the producer and frees the relay; handles are released on a later loop turn.

@@ -86,12 +86,23 @@ def create_topic(name, partitions, *configs):
 
 
 def high_watermarks(topic, partitions):
-    """Returns {partition: high watermark} read with kcat."""
-    out = subprocess.run(
-        ["kcat", "-b", BROKERS, "-Q", "-J", *sum([["-t", "%s:%d:-1" % (topic, p)] for p in range(partitions)], [])],
-        check=True, capture_output=True, text=True, timeout=60,
-    ).stdout
-    data = json.loads(out)
+    """Returns {partition: high watermark} read with kcat.
+
+    Right after a broker restart the partitions may have no leader for some seconds; the
+    query is tried again for up to 60 s before the error counts.
+    """
+    deadline = time.monotonic() + 60
+    while True:
+        proc = subprocess.run(
+            ["kcat", "-b", BROKERS, "-Q", "-J", *sum([["-t", "%s:%d:-1" % (topic, p)] for p in range(partitions)], [])],
+            capture_output=True, text=True, timeout=60,
+        )
+        if proc.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if proc.returncode != 0:
+        raise AssertionError("kcat -Q failed: %s" % proc.stderr)
+    data = json.loads(proc.stdout)
     return {int(v["partition"]): int(v["offset"]) for k, v in data[topic].items() if k != "topic"}
 
 

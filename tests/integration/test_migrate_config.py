@@ -224,6 +224,16 @@ class Config(unittest.TestCase):
         self.assertEqual(subprocess.run([harness.STORYD, "help", "nope"], capture_output=True,
                                         timeout=30).returncode, 2)
 
+    def test_shipped_configurations_check(self):
+        # docker/storyd.conf reads the compose secret; here it is the file the secret comes from.
+        for name in ("samples/storyd-local.conf", "docker/storyd.conf"):
+            with open(os.path.join(harness.ROOT, name), encoding="utf-8") as f:
+                text = f.read().replace("/run/secrets/pg_password",
+                                        os.path.join(harness.ROOT, "docker", "pg-password"))
+            proc, _ = self.check(text)
+            self.assertEqual(proc.returncode, 0, "%s: %s" % (name, proc.stderr))
+            self.assertIn("configuration OK", proc.stdout)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

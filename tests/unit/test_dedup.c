@@ -95,6 +95,27 @@ static bool has_reason(const dd_result *r, dd_reason reason)
     return false;
 }
 
+static void thresholds_change_for_later_items(void **state)
+{
+    fixture *f = *state;
+    const char *title = "연길 국경무역박람회 개막";
+    dd_result a = add(f, NULL, title, NULL, 1);
+    dd_result b = add(f, NULL, title, NULL, 2);
+    assert_int_equal(a.story, b.story);
+    /* A SIGHUP raises the shortest title that may link: the same title no longer does. */
+    dd_config stricter = dd_default_config;
+    stricter.min_title_chars = 40;
+    dd_set_thresholds(f->engine, &stricter);
+    dd_result c = add(f, NULL, title, NULL, 3);
+    assert_true(c.created);
+    assert_int_not_equal(c.story, a.story);
+    /* Back to the default, it links again. */
+    dd_set_thresholds(f->engine, &dd_default_config);
+    dd_result d = add(f, NULL, title, NULL, 4);
+    assert_false(d.created);
+    assert_true(has_reason(&d, DD_LINK_TITLE));
+}
+
 static void same_url_links(void **state)
 {
     fixture *f = *state;
@@ -464,6 +485,7 @@ int main(void)
         T(eviction_drops_old_stories),
         T(rollback_undoes_a_batch),
         T(rollback_undoes_a_merge),
+        T(thresholds_change_for_later_items),
         cmocka_unit_test(shuffled_input_gives_the_same_grouping),
         cmocka_unit_test(lead_near_copy_joins_in_every_order),
     };
