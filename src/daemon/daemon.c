@@ -480,6 +480,7 @@ static void on_message_scoped(sd_daemon *d, rd_kafka_message_t *message)
         return;
     }
     p->position = message->offset + 1;
+    d->consumed++;
     if (p->skipped_from >= 0) {
         if (message->offset > p->skipped_from)
             sd_log_error("kafka",

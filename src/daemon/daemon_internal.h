@@ -108,6 +108,7 @@ typedef struct sd_daemon {
     int exit_code;
     uint64_t batches, events, pages, rejects, items, stories_created, merges, replays, dead_letters;
     uint64_t pauses, stale_messages, offset_resets;
+    uint64_t consumed; /* messages taken into a batch (committed or not yet) */
     mx_histogram batch_events, commit_seconds;
     uint64_t flush_started_ns; /* uv_hrtime() when the batch in flight was sent */
     sd_buf metrics_text;       /* the last /metrics answer; owned */

@@ -284,6 +284,8 @@ static void write_metrics(sd_daemon *d, sd_buf *out)
         const char *name, *help;
         uint64_t value;
     } counters[] = {
+        {"storyd_events_consumed_total",
+         "Input events taken from Kafka into a batch (a replayed batch counts once).", d->consumed},
         {"storyd_events_committed_total", "Input events committed (pages and rejected).",
          d->events},
         {"storyd_pages_committed_total", "Page events committed.", d->pages},

@@ -85,6 +85,7 @@ class Health(harness.StorydTestCase):
         self.assert_exactly_once(11)
         sightings = int(harness.scalar("SELECT count(*) FROM storyd_sighting"))
         stories = int(harness.scalar("SELECT count(*) FROM storyd_story"))
+        self.assertEqual(metrics["storyd_events_consumed_total"], 11)
         self.assertEqual(metrics["storyd_events_committed_total"], 11)
         self.assertEqual(metrics["storyd_pages_committed_total"], 10)
         self.assertEqual(metrics["storyd_events_rejected_total"], 1)
