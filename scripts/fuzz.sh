@@ -9,6 +9,8 @@
 # tests/fuzz/corpus/NAME and keeps growing across runs, so the committed seeds stay as they
 # are. Crash inputs land in build-fuzz/artifacts/. Prints one summary line per target and
 # exits with libFuzzer's exit code when a target finds a crash.
+# STORYD_FUZZ_BUILD names another build folder (default build-fuzz), so a long campaign can run
+# next to the test command's short one.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -20,7 +22,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [[ "$seconds" -eq 0 ]]; then
 fi
 shift || true
 
-build=build-fuzz
+build="${STORYD_FUZZ_BUILD:-build-fuzz}"
 CC=clang cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSTORYD_FUZZ=ON \
   -DSTORYD_SANITIZE=address,undefined -DSTORYD_BUILD_TESTS=OFF >/dev/null
 
@@ -62,8 +64,10 @@ for name in "${targets[@]}"; do
   # libFuzzer ends with "Done N runs in S second(s)" when nothing went wrong.
   done_line="$(grep -aE '^Done [0-9]+ runs in' "$log" | tail -n 1 || true)"
   files="$(find "$corpus" -type f | wc -l)"
+  # Coverage as libFuzzer counts it: edges (cov) and features (ft) reached.
+  coverage="$(grep -aoE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n 1 || true)"
   if [[ $rc -eq 0 ]]; then
-    echo "fuzz_$name: ok, ${done_line#Done }, corpus $files files"
+    echo "fuzz_$name: ok, ${done_line#Done }, ${coverage:-no coverage line}, corpus $files files"
   else
     crash="$(grep -aoE "$build/artifacts/$name-[^ ]+" "$log" | tail -n 1 || true)"
     echo "fuzz_$name: FAILED (exit $rc), input ${crash:-unknown}, log $log"

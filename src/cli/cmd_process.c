@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "daemon/batch.h"
 #include "daemon/dedup_load.h"
 #include "common/base64.h"
 #include "common/log.h"
@@ -136,8 +137,9 @@ static int flush_pending(pending *out, const dd_engine *dedup)
 }
 
 /* Processes one JSON line; returns the number of items, or -1 with err filled. */
-static long process_line(sp_profile **profiles, int n_profiles, dd_engine *dedup, pending *out,
-                         long lineno, const char *line, size_t len, char *err, size_t errlen)
+static long process_line(sp_profile **profiles, int n_profiles, const ex_limits *limits,
+                         dd_engine *dedup, pending *out, long lineno, const char *line, size_t len,
+                         char *err, size_t errlen)
 {
     json_error_t jerr;
     json_t *event = json_loadb(line, len, 0, &jerr);
@@ -181,11 +183,15 @@ static long process_line(sp_profile **profiles, int n_profiles, dd_engine *dedup
     ex_page *page = NULL;
     char why[512];
     ex_status status = ex_extract((const sp_profile *const *)profiles, (size_t)n_profiles, &input,
-                                  NULL, &page, why, sizeof(why));
+                                  limits, &page, why, sizeof(why));
     if (status != EX_OK) {
         snprintf(err, errlen, "%s: %s", ex_status_name(status), why);
         goto done;
     }
+    if (page->limit)
+        /* The daemon dead-letters such a page; offline, its items are shown with a warning. */
+        sd_log_warning("process", "line %ld: a limit cut the page short (%s); see [limits]", lineno,
+                       page->limit);
     count = 0;
     /* Items are seen when the page was fetched; without a time, input order stands in. */
     json_t *fetched = json_object_get(event, "fetched_at");
@@ -239,6 +245,8 @@ int sd_cmd_process(const sd_config *config, const char *path, bool extra_operand
         sd_profiles_free(profiles, n_profiles);
         return 1;
     }
+    ex_limits limits;
+    bt_limits_from(config, &limits);
     dd_config dedup_config;
     dl_config_from(config, &dedup_config);
     dd_engine *dedup = dd_new(&dedup_config);
@@ -259,8 +267,8 @@ int sd_cmd_process(const sd_config *config, const char *path, bool extra_operand
         lineno++;
         if (len == 0 || (len == 1 && line[0] == '\n'))
             continue;
-        long count = process_line(profiles, n_profiles, dedup, &out, lineno, line, (size_t)len, err,
-                                  sizeof(err));
+        long count = process_line(profiles, n_profiles, &limits, dedup, &out, lineno, line,
+                                  (size_t)len, err, sizeof(err));
         if (count < 0) {
             sd_log_error("process", "%s:%ld: %s; line skipped", path, lineno, err);
             skipped++;

@@ -80,6 +80,25 @@ static const sd_config_key config_keys[] = {
         "restarted."),
     KEY("test", "crash_after_batches", SD_CFG_INT, "1", test_crash_after_batches, 1, 1000000, false,
         "Test-only: the crash point fires on this batch."),
+    /* Bounds on hostile input. An event or page over one is dead-lettered with the limit named;
+     * the daemon goes on. They apply to the events consumed after a SIGHUP. */
+    KEY("limits", "max_event_bytes", SD_CFG_INT, "33554432", limit_event_bytes, 1024, 1073741824,
+        true, "Largest Kafka message taken as a page event, in bytes."),
+    KEY("limits", "max_page_bytes", SD_CFG_INT, "16777216", limit_page_bytes, 1024, 1073741824,
+        true, "Largest page body after conversion to UTF-8, in bytes."),
+    KEY("limits", "max_items", SD_CFG_INT, "2000", limit_items, 1, 1000000, true,
+        "Most story items one page may hold."),
+    KEY("limits", "max_item_bytes", SD_CFG_INT, "262144", limit_item_bytes, 256, 67108864, true,
+        "Longest text of one item, in bytes."),
+    KEY("limits", "max_html_depth", SD_CFG_INT, "512", limit_html_depth, 8, 100000, true,
+        "Deepest HTML element nesting read."),
+    KEY("limits", "max_html_nodes", SD_CFG_INT, "2000000", limit_html_nodes, 100, 100000000, true,
+        "Most HTML nodes (elements, text, comments) one page may have."),
+    KEY("limits", "max_lines", SD_CFG_INT, "200000", limit_lines, 100, 100000000, true,
+        "Most lines of rendered text one page may have."),
+    KEY("limits", "max_page_ms", SD_CFG_INT, "5000", limit_page_ms, 1, 3600000, true,
+        "Longest time the extraction of one page may take, in milliseconds (measured; the other "
+        "limits bound the work itself)."),
     /* The engine's parameters. Thresholds apply to the items of later batches on SIGHUP; the
      * shape of the indexes needs a restart, which rebuilds them from PostgreSQL. */
     KEY("dedup", "min_similarity", SD_CFG_DOUBLE, "0.5", dedup_min_similarity, 0.05, 1.0, true,

@@ -72,6 +72,9 @@ typedef struct sd_config {
     long test_stall_loop_ms; /* test-only: SIGUSR1 blocks the loop this long; 0: off */
     long stuck_batch_ms;     /* the watchdog stops when one batch is in flight longer */
     char *http_listen;       /* owned; host:port of /healthz, /readyz and /metrics, "" for none */
+    /* [limits]: bounds on hostile input (core/extract.h ex_limits, and the two below). */
+    long limit_event_bytes, limit_page_bytes, limit_items, limit_item_bytes;
+    long limit_html_depth, limit_html_nodes, limit_lines, limit_page_ms;
     /* [dedup]: the engine's parameters (dedup/engine.h dd_config). */
     long dedup_gram, dedup_bands, dedup_rows;
     double dedup_min_similarity;

@@ -15,7 +15,7 @@ struct bl_doc {
     bl_meta meta;
     bl_limits limits;
     bool ends_mid_line;
-    bool truncated;
+    const char *limit; /* the first limit that cut the document short (a static name), or NULL */
 };
 
 bl_doc *bl_doc_new(const bl_limits *limits)
@@ -42,7 +42,8 @@ int bl_doc_add(bl_doc *doc, const char *text, size_t len, uint16_t indent, bool 
                uint8_t heading, const char *href)
 {
     if (doc->count >= doc->limits.max_lines) {
-        doc->truncated = true;
+        if (!doc->limit)
+            doc->limit = "max_lines";
         return 1;
     }
     if (doc->count == doc->cap) {
@@ -118,9 +119,10 @@ void bl_doc_set_ends_mid_line(bl_doc *doc, bool value)
     doc->ends_mid_line = value;
 }
 
-void bl_doc_set_truncated(bl_doc *doc)
+void bl_doc_set_limit(bl_doc *doc, const char *limit)
 {
-    doc->truncated = true;
+    if (!doc->limit)
+        doc->limit = limit;
 }
 
 /* The bullet "•" (U+2022) in UTF-8. */
@@ -185,7 +187,12 @@ bool bl_ends_mid_line(const bl_doc *doc)
 
 bool bl_truncated(const bl_doc *doc)
 {
-    return doc->truncated;
+    return doc->limit != NULL;
+}
+
+const char *bl_limit(const bl_doc *doc)
+{
+    return doc->limit;
 }
 
 void bl_free(bl_doc *doc)

@@ -87,6 +87,8 @@ const bl_meta *bl_meta_of(const bl_doc *doc);
 bool bl_ends_mid_line(const bl_doc *doc);
 /* True when a limit cut the document short. */
 bool bl_truncated(const bl_doc *doc);
+/* The limit that cut it short ("max_lines", "max_nodes", "max_depth"), or NULL. Static. */
+const char *bl_limit(const bl_doc *doc);
 void bl_free(bl_doc *doc);
 
 /* ---- Building a doc (for the readers) ------------------------------------------------------ */
@@ -106,6 +108,6 @@ void bl_doc_set_ends_mid_line(bl_doc *doc, bool value);
  * Marks the doc as cut short by a limit the reader enforces itself (the HTML
  * reader's max_nodes); bl_doc_add marks max_lines on its own.
  */
-void bl_doc_set_truncated(bl_doc *doc);
+void bl_doc_set_limit(bl_doc *doc, const char *limit);
 
 #endif

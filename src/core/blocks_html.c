@@ -704,7 +704,7 @@ static void read_head(reader *r, const xmlNode *head)
 {
     for (const xmlNode *child = head->children; child && !r->stop; child = child->next) {
         if (++r->nodes > r->limits.max_nodes) {
-            bl_doc_set_truncated(r->doc);
+            bl_doc_set_limit(r->doc, "max_nodes");
             r->stop = true;
             break;
         }
@@ -722,7 +722,7 @@ enum visit { VISIT_SKIP, VISIT_CHILDREN };
 static enum visit enter(reader *r, const xmlNode *node, size_t depth)
 {
     if (++r->nodes > r->limits.max_nodes) {
-        bl_doc_set_truncated(r->doc);
+        bl_doc_set_limit(r->doc, "max_nodes");
         r->stop = true;
         return VISIT_SKIP;
     }
@@ -751,8 +751,11 @@ static enum visit enter(reader *r, const xmlNode *node, size_t depth)
         end_line(r);
     if ((flags & EL_CELL) && r->line.len)
         r->line.sep = true;
-    if (depth >= r->limits.max_depth)
-        return VISIT_CHILDREN; /* flattened: no frame, so no list, link or heading state */
+    if (depth >= r->limits.max_depth) {
+        /* Flattened: no frame, so no list, link or heading state; the page is marked. */
+        bl_doc_set_limit(r->doc, "max_depth");
+        return VISIT_CHILDREN;
+    }
     if (r->n_frames == r->cap_frames) {
         size_t cap = r->cap_frames ? r->cap_frames * 2 : 64;
         frame *grown = realloc(r->frames, cap * sizeof(*grown));

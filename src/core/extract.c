@@ -17,7 +17,7 @@ const ex_limits ex_default_limits = {
     .max_page_bytes = 16u << 20,
     .max_items = 2000,
     .max_item_bytes = 256u << 10,
-    .blocks = {.max_lines = 200000, .max_depth = 256, .max_nodes = 2000000},
+    .blocks = {.max_lines = 200000, .max_depth = 512, .max_nodes = 2000000},
 };
 
 const char *ex_status_name(ex_status status)
@@ -35,6 +35,8 @@ const char *ex_status_name(ex_status status)
         return "parse";
     case EX_ERR_NOMEM:
         return "out_of_memory";
+    case EX_ERR_CONTENT_TYPE:
+        return "content_type";
     }
     return "unknown";
 }
@@ -177,14 +179,24 @@ bool ex_is_media_line(const ex_ctx *ctx, const char *text)
 /* ---- Items ----------------------------------------------------------------------------------- */
 
 /* Cuts s to at most max bytes at a UTF-8 character boundary. */
-static void cap_utf8(char *s, size_t max)
+/* Cuts s to at most max bytes at a character boundary; returns whether it cut. */
+static bool cap_utf8(char *s, size_t max)
 {
     size_t len = strlen(s);
     if (len <= max)
-        return;
+        return false;
     while (max > 0 && ((unsigned char)s[max] & 0xc0) == 0x80)
         max--;
     s[max] = '\0';
+    return true;
+}
+
+/* Records that a limit cut the page short; the first one named is the one reported. */
+static void page_limit(ex_page *page, const char *limit)
+{
+    page->truncated = true;
+    if (!page->limit)
+        page->limit = limit;
 }
 
 /* True when tag (the text inside a leading [..]) names a brand or a publisher; sets *brand. */
@@ -270,7 +282,7 @@ ex_item *ex_emit(ex_ctx *ctx, ex_kind kind, const char *title, const char *text,
 {
     ex_page *page = ctx->page;
     if (page->n_items >= ctx->limits->max_items) {
-        page->truncated = true;
+        page_limit(page, "max_items");
         return NULL;
     }
     ex_item *item = ex_page_add_item(page, kind);
@@ -296,8 +308,8 @@ ex_item *ex_emit(ex_ctx *ctx, ex_kind kind, const char *title, const char *text,
         if (!item->text[0]) {
             free(item->text);
             item->text = NULL;
-        } else {
-            cap_utf8(item->text, ctx->limits->max_item_bytes);
+        } else if (cap_utf8(item->text, ctx->limits->max_item_bytes)) {
+            page_limit(page, "max_item_bytes");
         }
     }
     if (cut == EX_CUT_NONE && item->text) {
@@ -394,6 +406,21 @@ static bool needs_nfc(const char *text, size_t len)
     return false;
 }
 
+/*
+ * Whether a content type can be a page: text of any kind, XHTML or XML, or none at all (the
+ * bytes decide then). An image, a PDF or a binary is not read as text: junk would become items.
+ */
+static bool content_is_page(const char *content_type)
+{
+    if (!content_type)
+        return true;
+    while (*content_type == ' ' || *content_type == '\t')
+        content_type++;
+    return !*content_type || *content_type == ';' || strncasecmp(content_type, "text/", 5) == 0 ||
+           strncasecmp(content_type, "application/xhtml+xml", 21) == 0 ||
+           strncasecmp(content_type, "application/xml", 15) == 0;
+}
+
 static bool content_is_html(const char *content_type, const uint8_t *body, size_t len)
 {
     if (content_type) {
@@ -427,6 +454,7 @@ static int emit_generic(ex_page *page, const bl_doc *doc, const char *html, size
     gx_limits gl = gx_default_limits;
     gl.max_nodes = limits->blocks.max_nodes;
     gl.max_body_bytes = limits->max_item_bytes;
+    gl.max_depth = limits->blocks.max_depth;
     int rc = page->is_html ? gx_from_html(html, len, url, &gl, &article, gx_err, sizeof(gx_err))
                            : gx_from_lines(doc, &article, gx_err, sizeof(gx_err));
     if (rc == GX_ERR_NOMEM)
@@ -435,8 +463,10 @@ static int emit_generic(ex_page *page, const bl_doc *doc, const char *html, size
         gx_article_free(article);
         return 0;
     }
+    if (article->limit)
+        page_limit(page, article->limit);
     if (page->n_items >= limits->max_items) {
-        page->truncated = true;
+        page_limit(page, "max_items");
         gx_article_free(article);
         return 0;
     }
@@ -453,7 +483,8 @@ static int emit_generic(ex_page *page, const bl_doc *doc, const char *html, size
         nz_display(article->body, strlen(article->body), entities | NZ_KEEP_NEWLINES, NULL);
     if (!item->text)
         goto nomem;
-    cap_utf8(item->text, limits->max_item_bytes);
+    if (cap_utf8(item->text, limits->max_item_bytes))
+        page_limit(page, "max_item_bytes");
     if (item->title && !item->title[0]) {
         free(item->title);
         item->title = NULL;
@@ -509,6 +540,11 @@ ex_status ex_extract(const sp_profile *const *profiles, size_t n_profiles, const
         page->profile_version = profile->version;
     }
 
+    if (!content_is_page(input->content_type)) {
+        snprintf(err, errlen, "%.100s is not a text or HTML page", input->content_type);
+        ex_page_free(page);
+        return EX_ERR_CONTENT_TYPE;
+    }
     page->is_html = content_is_html(input->content_type, input->body, input->len);
     char label[64];
     bool declared = cs_declared(input->content_type, input->body, input->len, page->is_html, label,
@@ -518,7 +554,11 @@ ex_status ex_extract(const sp_profile *const *profiles, size_t n_profiles, const
     if (cs_to_utf8(input->body, input->len, declared ? label : NULL, limits->max_page_bytes, &text,
                    cs_err, sizeof(cs_err)) != 0) {
         bool too_large = input->len > limits->max_page_bytes / 4;
-        snprintf(err, errlen, "%s", cs_err);
+        if (too_large)
+            snprintf(err, errlen, "max_page_bytes (%zu) exceeded: %s", limits->max_page_bytes,
+                     cs_err);
+        else
+            snprintf(err, errlen, "%s", cs_err);
         ex_page_free(page);
         return too_large ? EX_ERR_TOO_LARGE : EX_ERR_CHARSET;
     }
@@ -568,7 +608,8 @@ ex_status ex_extract(const sp_profile *const *profiles, size_t n_profiles, const
         free(text.text);
         goto nomem;
     }
-    page->truncated = bl_truncated(doc);
+    if (bl_limit(doc))
+        page_limit(page, bl_limit(doc));
 
     if (profile) {
         ex_ctx ctx = {

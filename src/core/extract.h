@@ -32,7 +32,7 @@ typedef struct ex_limits {
     bl_limits blocks;
 } ex_limits;
 
-/* 16 MiB pages, 2,000 items, 256 KiB per item, and the block defaults. */
+/* 16 MiB pages, 2,000 items, 256 KiB per item, 200,000 lines, depth 512, 2,000,000 nodes. */
 extern const ex_limits ex_default_limits;
 
 typedef enum {
@@ -42,6 +42,7 @@ typedef enum {
     EX_ERR_TOO_LARGE = -3, /* over max_page_bytes */
     EX_ERR_PARSE = -4,     /* the HTML parser gave up */
     EX_ERR_NOMEM = -5,
+    EX_ERR_CONTENT_TYPE = -6, /* the content type is not a page: an image, a PDF, a binary */
 } ex_status;
 
 /*

@@ -27,15 +27,16 @@
 
 /* Every field is a NUL-terminated UTF-8 string owned by the article, or NULL when not found. */
 typedef struct gx_article {
-    char *title;     /* headline: og:title, JSON-LD headline, the page's h1, or <title> */
-    char *deck;      /* the subtitle under the headline (text renderings) */
-    char *byline;    /* the byline as written ("홍길동 기자", "By Jane Roe") */
-    char *author;    /* the author's name (metadata, or the byline without its words) */
-    char *body;      /* the story, paragraphs joined by '\n'; NULL when none was found */
-    char *published; /* as found, ISO 8601 when the page gives it so */
-    char *modified;  /* as found */
-    char *canonical; /* link rel=canonical, else og:url, resolved against the page url */
-    char *lang;      /* <html lang>, og:locale or JSON-LD inLanguage */
+    char *title;       /* headline: og:title, JSON-LD headline, the page's h1, or <title> */
+    char *deck;        /* the subtitle under the headline (text renderings) */
+    char *byline;      /* the byline as written ("홍길동 기자", "By Jane Roe") */
+    char *author;      /* the author's name (metadata, or the byline without its words) */
+    char *body;        /* the story, paragraphs joined by '\n'; NULL when none was found */
+    char *published;   /* as found, ISO 8601 when the page gives it so */
+    char *modified;    /* as found */
+    char *canonical;   /* link rel=canonical, else og:url, resolved against the page url */
+    char *lang;        /* <html lang>, og:locale or JSON-LD inLanguage */
+    const char *limit; /* the gx_limits field that cut the page short (static), or NULL */
 } gx_article;
 
 /* Limits that keep a hostile page within bounds; NULL means gx_default_limits. */

@@ -230,8 +230,11 @@ static void read_dom(gx_ctx *c, int32_t *at)
         cur = -1;
     while (cur >= 0 && !c->failed) {
         bool descend = false;
-        if (++visited > c->limits.max_nodes)
+        if (++visited > c->limits.max_nodes) {
+            if (!c->limit)
+                c->limit = "max_nodes";
             break;
+        }
         const hf_node *n = &d->nodes[cur];
         if (n->type == HF_TEXT || n->type == HF_CDATA) {
             if (el >= 0) {
@@ -269,6 +272,8 @@ static void read_dom(gx_ctx *c, int32_t *at)
                 el = idx;
                 descend = true;
             } else {
+                if (!c->limit)
+                    c->limit = "max_depth";
                 descend = true;
             }
         }
@@ -818,6 +823,7 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
         snprintf(err, errlen, "the HTML parser could not read the page");
         return GX_ERR_PARSE;
     }
+    size_t nodes_seen = dom.n_nodes_seen;
     gx_ctx c = {.limits = lim, .url = url, .doc = &dom, .body = -1};
     c.cap = n_lt / 2 + 64 < c.limits.max_nodes ? n_lt / 2 + 64 : c.limits.max_nodes;
     c.nodes = malloc(c.cap * sizeof(*c.nodes));
@@ -887,7 +893,10 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
             a->body = NULL;
         } else
             gx__fix_utf8(a->body, strlen(a->body));
-        gx__cap_utf8(a->body, c.limits.max_body_bytes);
+        if (a->body && strlen(a->body) > c.limits.max_body_bytes) {
+            gx__cap_utf8(a->body, c.limits.max_body_bytes);
+            a->limit = "max_body_bytes";
+        }
     }
     a->published = gx__clean_field(c.ld_published ? c.ld_published : c.published);
     a->modified = gx__clean_field(c.ld_modified ? c.ld_modified : c.modified);
@@ -898,6 +907,9 @@ int gx_from_html(const char *html, size_t len, const char *url, const gx_limits 
     a->canonical = gx__clean_field(canon);
     free(canon);
     a->lang = gx__clean_field(c.lang ? c.lang : c.ld_lang ? c.ld_lang : c.og_locale);
+    /* The parser stops keeping nodes at max_nodes; the walk marks what it cut itself. */
+    if (!a->limit)
+        a->limit = nodes_seen > lim.max_nodes ? "max_nodes" : c.limit;
     ctx_free(&c);
     *out = a;
     return GX_OK;

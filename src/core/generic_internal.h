@@ -54,6 +54,7 @@ typedef struct gx_ctx {
     int32_t *entry; /* per node of doc: its index in nodes, or -1; owned */
     int32_t body;   /* index of <body>, or -1 */
     bool failed;
+    const char *limit; /* the first limit that cut the page short (static), or NULL */
     /* Metadata, owned. */
     char *title, *og_title, *h1, *canonical, *og_url, *lang, *og_locale;
     char *published, *modified, *author;

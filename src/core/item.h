@@ -52,7 +52,8 @@ typedef struct ex_page {
     int64_t edited_at_ms;        /* "최종편집": the page's edit date (day precision), or -1 */
     char charset[32];            /* what the body was read as */
     size_t replaced_bytes;       /* invalid bytes turned into U+FFFD */
-    bool truncated;              /* a limit cut the page short */
+    bool truncated;              /* a limit cut the page short... */
+    const char *limit;           /* ...the first one that did (ex_limits' field name), or NULL */
     bool is_html;
     ex_item *items;
     size_t n_items;

@@ -33,6 +33,8 @@ const char *pe_status_name(pe_status status)
         return "out_of_memory";
     case PE_ERR_FRAMING:
         return "framing";
+    case PE_ERR_LIMIT:
+        return "limit";
     case PE_ERR_JSON:
         return "json";
     }

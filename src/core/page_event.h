@@ -21,7 +21,8 @@ typedef enum {
     PE_ERR_NOMEM = -4,
     PE_ERR_FRAMING =
         -5, /* a Confluent wire-format header that is truncated or names another message */
-    PE_ERR_JSON = -6, /* not a JSON object, or a key of the wrong type */
+    PE_ERR_JSON = -6,  /* not a JSON object, or a key of the wrong type */
+    PE_ERR_LIMIT = -7, /* larger than the caller takes (set by the caller, not the decoder) */
 } pe_status;
 
 /*

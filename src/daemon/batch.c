@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/buf.h"
 #include "core/extract.h"
@@ -338,7 +339,58 @@ static int64_t seen_ms_of(const pe_page_event *event, const rd_kafka_message_t *
     return received_ms;
 }
 
-/* Extracts the page and keeps it for the dedup pass; returns 0 or -1 (out of memory). */
+void bt_limits_from(const sd_config *config, ex_limits *out)
+{
+    *out = (ex_limits){
+        .max_page_bytes = (size_t)config->limit_page_bytes,
+        .max_items = (size_t)config->limit_items,
+        .max_item_bytes = (size_t)config->limit_item_bytes,
+        .blocks = {.max_lines = (size_t)config->limit_lines,
+                   .max_depth = (size_t)config->limit_html_depth,
+                   .max_nodes = (size_t)config->limit_html_nodes},
+    };
+}
+
+/* The value of the ex_limits field a page reports as the one that cut it short. */
+static size_t limit_value(const ex_limits *limits, const char *name)
+{
+    if (strcmp(name, "max_items") == 0)
+        return limits->max_items;
+    if (strcmp(name, "max_item_bytes") == 0 || strcmp(name, "max_body_bytes") == 0)
+        return limits->max_item_bytes;
+    if (strcmp(name, "max_lines") == 0)
+        return limits->blocks.max_lines;
+    if (strcmp(name, "max_depth") == 0)
+        return limits->blocks.max_depth;
+    if (strcmp(name, "max_nodes") == 0)
+        return limits->blocks.max_nodes;
+    return 0;
+}
+
+/* The [limits] key of an ex_limits field name. */
+static const char *limit_key(const char *name)
+{
+    if (strcmp(name, "max_depth") == 0)
+        return "max_html_depth";
+    if (strcmp(name, "max_nodes") == 0)
+        return "max_html_nodes";
+    if (strcmp(name, "max_body_bytes") == 0)
+        return "max_item_bytes";
+    return name;
+}
+
+static int64_t monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/*
+ * Extracts the page and keeps it for the dedup pass; returns 0 or -1 (out of memory). A page
+ * that fails, or that a limit cut short, or whose extraction ran past max_page_ms, keeps no
+ * items: error says why, and the event is dead-lettered by the caller.
+ */
 static int extract_page(bt_batch *batch, const bt_extract *extract, const pe_page_event *event,
                         size_t part, int64_t offset, int64_t seen_ms, ex_page **page, char *error,
                         size_t errlen)
@@ -362,15 +414,34 @@ static int extract_page(bt_batch *batch, const bt_extract *extract, const pe_pag
                       .body = event->body,
                       .len = event->body_len};
     char why[512];
+    const ex_limits *limits = extract && extract->limits ? extract->limits : &ex_default_limits;
+    int64_t started = monotonic_ms();
     ex_status status =
         ex_extract(extract ? extract->profiles : NULL, extract ? extract->n_profiles : 0, &input,
-                   NULL, page, why, sizeof(why));
+                   limits, page, why, sizeof(why));
+    int64_t took = monotonic_ms() - started;
     if (status == EX_ERR_NOMEM) {
         free(page_url);
         return -1;
     }
-    if (status != EX_OK)
+    if (status == EX_ERR_TOO_LARGE) {
+        snprintf(error, errlen, "limit: limits.%s", why);
+    } else if (status != EX_OK) {
         snprintf(error, errlen, "%s: %s", ex_status_name(status), why);
+    } else if ((*page)->limit) {
+        const char *name = (*page)->limit;
+        snprintf(error, errlen, "limit: limits.%s (%zu) exceeded; none of its items were stored",
+                 limit_key(name), limit_value(limits, name));
+    } else if (extract && extract->max_page_ms > 0 && took > extract->max_page_ms) {
+        snprintf(error, errlen,
+                 "limit: limits.max_page_ms (%" PRId64 ") exceeded: the extraction took %" PRId64
+                 " ms",
+                 extract->max_page_ms, took);
+    }
+    if (error[0] && *page) {
+        ex_page_free(*page);
+        *page = NULL;
+    }
     batch->extracted[batch->n_extracted++] = (bt_page){
         .page = *page, .page_url = page_url, .part = part, .offset = offset, .seen_ms = seen_ms};
     if (*page)
@@ -412,10 +483,17 @@ bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t rece
     pe_page_event *event = NULL;
     char error[640];
     char content_type[128];
-    pe_status status =
-        pe_decode_message(message->payload, message->len, batch->input_format,
-                          content_type_header(message, content_type, sizeof(content_type)), &event,
-                          error, sizeof(error));
+    pe_status status;
+    if (extract && extract->max_event_bytes > 0 && message->len > extract->max_event_bytes) {
+        /* Not even decoded: it goes to the dead letters whole. */
+        status = PE_ERR_LIMIT;
+        snprintf(error, sizeof(error), "limits.max_event_bytes (%zu) exceeded: %zu bytes",
+                 extract->max_event_bytes, message->len);
+    } else {
+        status = pe_decode_message(message->payload, message->len, batch->input_format,
+                                   content_type_header(message, content_type, sizeof(content_type)),
+                                   &event, error, sizeof(error));
+    }
     if (status == PE_OK) {
         ex_page *page;
         char extract_error[640];
@@ -427,7 +505,9 @@ bt_added bt_add(bt_batch *batch, const rd_kafka_message_t *message, int64_t rece
         }
         add_page_row(batch, event, topic, message, received_ms, page, extract_error);
         if (!page)
-            add_dead_letter(batch, topic, message, "extract", extract_error);
+            add_dead_letter(batch, topic, message,
+                            strncmp(extract_error, "limit: ", 7) == 0 ? "limit" : "extract",
+                            extract_error);
         pe_free(event);
         batch->page_count++;
     } else if (status == PE_ERR_NOMEM) {

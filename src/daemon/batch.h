@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/config.h"
+#include "core/extract.h"
 #include "core/page_event.h"
 #include "core/profile.h"
 #include "daemon/pg_conn.h"
@@ -39,7 +41,13 @@ void bt_reset(bt_batch *batch);
 typedef struct bt_extract {
     const sp_profile *const *profiles;
     size_t n_profiles;
+    const ex_limits *limits; /* NULL: ex_default_limits */
+    size_t max_event_bytes;  /* a larger message is dead-lettered; 0: no bound */
+    int64_t max_page_ms;     /* an extraction taking longer is dead-lettered; 0: no bound */
 } bt_extract;
+
+/* The extraction limits of storyd's [limits] keys (out is filled whole). */
+void bt_limits_from(const sd_config *config, ex_limits *out);
 
 /*
  * Adds one message (borrowed). received_ms is when storyd took it. A message

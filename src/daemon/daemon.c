@@ -502,7 +502,10 @@ static void on_message_scoped(sd_daemon *d, rd_kafka_message_t *message)
     dm_maybe_apply_reload(d);
     char why[512];
     bt_extract extract = {.profiles = (const sp_profile *const *)d->profiles,
-                          .n_profiles = (size_t)d->n_profiles};
+                          .n_profiles = (size_t)d->n_profiles,
+                          .limits = &d->limits,
+                          .max_event_bytes = (size_t)d->config->limit_event_bytes,
+                          .max_page_ms = d->config->limit_page_ms};
     bt_added added = bt_add(d->filling, message, now_ms(), &extract, why, sizeof(why));
     if (added == BT_REJECTED) {
         sd_log_warning("kafka",

@@ -46,6 +46,7 @@ typedef struct sd_daemon {
     /* Site profiles, loaded at start and again on SIGHUP; the extraction of issue 6 uses them. */
     sp_profile **profiles;
     int n_profiles;
+    ex_limits limits; /* from [limits], again after a SIGHUP */
     /* A SIGHUP's configuration and profiles, read and checked, waiting for the filling batch
      * to be sent so that every batch is extracted and deduplicated under one set. */
     sd_config *reload_config;

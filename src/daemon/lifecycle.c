@@ -160,6 +160,7 @@ void dm_maybe_apply_reload(sd_daemon *d)
     if (sd_config_reload(d->config, d->reload_config, log_change, d) < 0)
         sd_log_error("storyd", "SIGHUP: out of memory applying the configuration");
     sd_log_set_level(d->config->log_level);
+    bt_limits_from(d->config, &d->limits);
     dd_config dedup_config;
     dl_config_from(d->config, &dedup_config);
     dd_set_thresholds(d->dedup, &dedup_config);
@@ -531,6 +532,7 @@ int sd_daemon_run(sd_config *config)
         return 1;
     }
     d->config = config;
+    bt_limits_from(config, &d->limits);
     sd_buf_init(&d->metrics_text);
     static const double batch_bounds[] = {1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000};
     static const double commit_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,

@@ -145,6 +145,7 @@ class StorydTestCase(unittest.TestCase):
     """
 
     partitions = 3
+    topic_configs = ()  # "key=value" settings of the input topic
 
     def setUp(self):
         self.tag = uuid.uuid4().hex[:10]
@@ -159,7 +160,7 @@ class StorydTestCase(unittest.TestCase):
         self.tmp = tempfile.TemporaryDirectory(prefix="storyd-it-")
         self.daemons = []
         run(["migrate"], self.write_config())
-        create_topic(self.topic, self.partitions)
+        create_topic(self.topic, self.partitions, *self.topic_configs)
         # The topics storyd writes, as `storyd topics --create` makes them for users.
         self.assertRegex(run(["topics", "--create"], self.write_config()), r"topics: ok")
 

@@ -552,6 +552,7 @@ static void test_max_items_truncates(void **state)
     limits.max_items = 3;
     ex_page *page = extract(fx.url, "text/plain; charset=utf-8", fx.body, fx.body_len, &limits);
     assert_true(page->truncated);
+    assert_string_equal(page->limit, "max_items");
     int mismatches = compare("01-body-first-best, max_items 3", page, expected, 3);
     ex_page_free(page);
 
@@ -559,11 +560,86 @@ static void test_max_items_truncates(void **state)
     limits.max_items = json_array_size(expected) - 1;
     page = extract(fx.url, "text/plain; charset=utf-8", fx.body, fx.body_len, &limits);
     assert_false(page->truncated);
+    assert_null(page->limit);
     assert_int_equal(page->n_items, limits.max_items);
     ex_page_free(page);
     json_decref(expected);
     free(fx.data);
     assert_int_equal(mismatches, 0);
+}
+
+/* Each structural limit names itself on the page it cut short. */
+static void test_limits_name_themselves(void **state)
+{
+    (void)state;
+    static const char *const url = "https://dspdaily.com/news/view.php?no=1";
+    ex_limits limits = ex_default_limits;
+    limits.blocks.max_depth = 16;
+    char deep[4096] = "<html><body>";
+    for (int i = 0; i < 40; i++)
+        strcat(deep, "<div>");
+    strcat(deep, "deep text</body></html>");
+    ex_page *page = extract(url, "text/html; charset=utf-8", deep, strlen(deep), &limits);
+    assert_string_equal(page->limit, "max_depth");
+    ex_page_free(page);
+
+    limits = ex_default_limits;
+    limits.blocks.max_nodes = 50;
+    char wide[8192] = "<html><body>";
+    for (int i = 0; i < 200; i++)
+        strcat(wide, "<b>x</b>");
+    strcat(wide, "</body></html>");
+    page = extract(url, "text/html; charset=utf-8", wide, strlen(wide), &limits);
+    assert_string_equal(page->limit, "max_nodes");
+    ex_page_free(page);
+
+    limits = ex_default_limits;
+    limits.blocks.max_lines = 100;
+    char lines[4096] = "";
+    for (int i = 0; i < 300; i++)
+        strcat(lines, "줄\n");
+    page = extract(url, "text/plain; charset=utf-8", lines, strlen(lines), &limits);
+    assert_string_equal(page->limit, "max_lines");
+    ex_page_free(page);
+
+    /* The generic extractor (a host no profile serves) marks its body cut. */
+    limits = ex_default_limits;
+    limits.max_item_bytes = 300;
+    char article[8192] = "<html><body><article><h1>A title here</h1>";
+    for (int i = 0; i < 20; i++)
+        strcat(article, "<p>A paragraph of an article that goes on for a while, with words.</p>");
+    strcat(article, "</article></body></html>");
+    page = extract("https://example.org/a", "text/html; charset=utf-8", article, strlen(article),
+                   &limits);
+    assert_non_null(page->limit);
+    ex_page_free(page);
+}
+
+static void test_a_non_page_content_type_is_refused(void **state)
+{
+    (void)state;
+    const sp_profile *const profiles[] = {profile};
+    static const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F'};
+    ex_input input = {.url = "https://dspdaily.com/news/view.php?no=1",
+                      .content_type = "image/jpeg",
+                      .body = jpeg,
+                      .len = sizeof(jpeg)};
+    ex_page *page = NULL;
+    char err[256];
+    assert_int_equal(ex_extract(profiles, 1, &input, NULL, &page, err, sizeof(err)),
+                     EX_ERR_CONTENT_TYPE);
+    assert_null(page);
+    assert_string_equal(err, "image/jpeg is not a text or HTML page");
+    /* Text of any kind, XHTML and a missing type are read. */
+    static const char *const pages[] = {"text/plain", "TEXT/HTML; charset=utf-8",
+                                        "application/xhtml+xml", NULL};
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        input.content_type = pages[i];
+        input.body = (const unsigned char *)"<html><body><p>text</p></body></html>";
+        input.len = strlen((const char *)input.body);
+        assert_int_equal(ex_extract(profiles, 1, &input, NULL, &page, err, sizeof(err)), EX_OK);
+        ex_page_free(page);
+    }
 }
 
 /* ---- KST dates ------------------------------------------------------------------------------- */
@@ -777,6 +853,8 @@ int main(void)
         cmocka_unit_test(test_invalid_bytes_counted),
         cmocka_unit_test(test_other_host),
         cmocka_unit_test(test_max_items_truncates),
+        cmocka_unit_test(test_limits_name_themselves),
+        cmocka_unit_test(test_a_non_page_content_type_is_refused),
         cmocka_unit_test(test_kst_dates),
         cmocka_unit_test(test_kst_date_rejects_impossible_day),
         cmocka_unit_test(test_kst_date_cut_in_its_time),
