@@ -11,7 +11,7 @@ packages=(
   postgresql postgresql-client
   openjdk-17-jre-headless maven
   python3 clang clang-format libclang-rt-14-dev valgrind kcat
-  systemd groff-base python3-prometheus-client
+  systemd groff-base python3-prometheus-client openssl
 )
 
 missing=()

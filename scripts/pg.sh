@@ -118,14 +118,35 @@ EOF
 }
 
 write_local_conf() {
+  # TLS with a self-signed certificate, made once per cluster, so tests can use sslmode.
+  if [[ ! -f "${data_dir}/server.key" ]]; then
+    openssl req -x509 -nodes -newkey rsa:2048 -days 3650 -subj "/CN=127.0.0.1" \
+      -keyout "${data_dir}/server.key" -out "${data_dir}/server.crt" >/dev/null 2>&1 \
+      || die "openssl could not make the test certificate"
+    chmod 600 "${data_dir}/server.key"
+  fi
   cat >"${data_dir}/storyd-local.conf" <<EOF
 # Written by scripts/pg.sh on every start.
 listen_addresses = '127.0.0.1'
 port = ${port}
 unix_socket_directories = '${socket_dir}'
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+EOF
+  # Trust for everyone, except members of storyd_password: they must come over TLS and give
+  # their password (SCRAM), as a production role would. Tests make the group and its members.
+  cat >"${data_dir}/pg_hba.conf" <<EOF
+# Written by scripts/pg.sh on every start.
+local     all all                            trust
+hostssl   all +storyd_password 127.0.0.1/32  scram-sha-256
+hostnossl all +storyd_password 127.0.0.1/32  reject
+host      all all              127.0.0.1/32  trust
+host      all all              ::1/128       trust
 EOF
   if ((${#as_owner[@]})); then
-    chown postgres: "${data_dir}/storyd-local.conf"
+    chown postgres: "${data_dir}/storyd-local.conf" "${data_dir}/pg_hba.conf" \
+      "${data_dir}/server.key" "${data_dir}/server.crt"
   fi
 }
 

@@ -37,6 +37,9 @@ cmd_start() {
   # Written to a temporary file and renamed, so a reader never sees half of it.
   cat >"${env_file}.tmp" <<EOF
 STORYD_KAFKA_BROKERS=127.0.0.1:${kafka_port}
+STORYD_KAFKA_SASL_BROKERS=127.0.0.1:${STORYD_KAFKA_SASL_PORT:-19094}
+STORYD_KAFKA_SASL_USER=${STORYD_KAFKA_SASL_USER:-storyd}
+STORYD_KAFKA_SASL_PASSWORD=${STORYD_KAFKA_SASL_PASSWORD:-storyd-sasl-test-secret}
 STORYD_PG_DSN='host=127.0.0.1 port=${pg_port} dbname=storyd user=storyd'
 EOF
   mv -f "${env_file}.tmp" "$env_file"

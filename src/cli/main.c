@@ -107,6 +107,24 @@ done:
     return rc;
 }
 
+/* Grants the daemon's role the rows of storyd's tables (schemas/0006_daemon_role.sql). */
+static int grant_daemon_role(PGconn *conn, const char *role)
+{
+    const char *params[1] = {role};
+    PGresult *res =
+        PQexecParams(conn, "SELECT storyd_grant_daemon($1)", 1, NULL, params, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        sd_log_error("migrate", "storyd.daemon_role %s: %s", role, PQresultErrorMessage(res));
+        rc = 1;
+    } else {
+        printf("granted role %s the rows of %s tables and sequences of storyd\n", role,
+               PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return rc;
+}
+
 static int cmd_migrate(const sd_config *config)
 {
     PGconn *conn = sd_cli_pg_connect(config);
@@ -124,14 +142,18 @@ static int cmd_migrate(const sd_config *config)
     int applied = 0;
     char err[1024];
     int rc = sd_migrate_apply(conn, &applied, err, sizeof(err));
-    PQfinish(conn);
     if (rc != 0) {
+        PQfinish(conn);
         sd_log_error("migrate", "%s", err);
         return 1;
     }
     printf("schema at version %d (%d migration%s applied)\n", sd_migrate_latest_version(), applied,
            applied == 1 ? "" : "s");
-    return 0;
+    rc = config->daemon_role && config->daemon_role[0]
+             ? grant_daemon_role(conn, config->daemon_role)
+             : 0;
+    PQfinish(conn);
+    return rc;
 }
 
 /*

@@ -36,6 +36,10 @@ static const sd_config_key config_keys[] = {
         "When a stored offset is no longer in the log (retention deleted events storyd never "
         "read, or the topic was recreated): fail (stop, skipping nothing), earliest or latest "
         "(go on from there, reporting what was skipped)."),
+    KEY("storyd", "daemon_role", SD_CFG_STRING, NULL, daemon_role, 0, 0, false,
+        "The PostgreSQL role `storyd run` logs in as, when it is not the owner of storyd's "
+        "tables: `storyd migrate` (run as the owner) grants it the rows of those tables and "
+        "nothing more. Unset: no grants."),
     KEY("storyd", "consumer_group", SD_CFG_STRING, "storyd", consumer_group, 0, 0, false,
         "Kafka consumer group; also the key of the offsets stored in PostgreSQL."),
     KEY("storyd", "profile_dir", SD_CFG_STRING, NULL, profile_dir, 0, 0, true,

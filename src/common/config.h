@@ -55,6 +55,7 @@ typedef struct sd_config {
     long relay_batch;          /* outbox rows read and sent per round */
     long outbox_retention_s;   /* sent outbox rows older than this are deleted */
     char *consumer_group;      /* owned */
+    char *daemon_role;         /* owned; the role migrate grants the daemon's rights, or NULL */
     char *offset_out_of_range; /* owned; "fail", "earliest" or "latest" */
     char *profile_dir; /* owned; NULL: the installed profiles, else those of the source tree */
     sd_log_level log_level;

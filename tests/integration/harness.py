@@ -33,7 +33,8 @@ def _service_env():
                 if "=" in line:
                     key, value = line.strip().split("=", 1)
                     values[key] = shlex.split(value)[0] if value else ""
-    for key in ("STORYD_KAFKA_BROKERS", "STORYD_PG_DSN"):
+    for key in ("STORYD_KAFKA_BROKERS", "STORYD_PG_DSN", "STORYD_KAFKA_SASL_BROKERS",
+                "STORYD_KAFKA_SASL_USER", "STORYD_KAFKA_SASL_PASSWORD"):
         if key in os.environ:
             values[key] = os.environ[key]
     missing = [k for k in ("STORYD_KAFKA_BROKERS", "STORYD_PG_DSN") if not values.get(k)]
@@ -299,7 +300,11 @@ class Daemon:
             folder = keep
         self.log_path = os.path.join(folder, "daemon-%s-%d.log" % (os.path.basename(config), index))
         self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen([STORYD, "run", "-c", config], stdout=self.log, stderr=subprocess.STDOUT,
+        # STORYD_DAEMON_WRAPPER runs the daemon under a tool, e.g. valgrind with
+        # --error-exitcode: its errors then fail the test through the exit code.
+        wrapper = shlex.split(os.environ.get("STORYD_DAEMON_WRAPPER", ""))
+        self.proc = subprocess.Popen([*wrapper, STORYD, "run", "-c", config], stdout=self.log,
+                                     stderr=subprocess.STDOUT,
                                      env=None if env is None else {**os.environ, **env})
 
     def text(self):
