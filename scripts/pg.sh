@@ -133,6 +133,8 @@ unix_socket_directories = '${socket_dir}'
 ssl = on
 ssl_cert_file = 'server.crt'
 ssl_key_file = 'server.key'
+# Commit times of rows, for the end-to-end latency benchmark (bench/e2e.py).
+track_commit_timestamp = on
 EOF
   # Trust for everyone, except members of storyd_password: they must come over TLS and give
   # their password (SCRAM), as a production role would. Tests make the group and its members.

@@ -114,6 +114,8 @@ static const sd_config_key config_keys[] = {
         "A truncated lead links to a longer text when it holds at least this many characters."),
     KEY("dedup", "min_title_chars", SD_CFG_INT, "8", dedup_min_title_chars, 1, 10000, true,
         "Shorter titles link by nothing but an exact url."),
+    KEY("dedup", "min_text_chars", SD_CFG_INT, "8", dedup_min_text_chars, 1, 10000, true,
+        "Shorter texts (a lead the crawler cut to a few characters) link by nothing."),
     KEY("dedup", "gram", SD_CFG_INT, "3", dedup_gram, 1, 16, false, "Shingle length in syllables."),
     KEY("dedup", "bands", SD_CFG_INT, "16", dedup_bands, 1, 64, false,
         "LSH bands; bands x rows is at most 64."),

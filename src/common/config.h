@@ -81,6 +81,7 @@ typedef struct sd_config {
     double dedup_min_similarity;
     long dedup_min_minhash_chars, dedup_anchor_chars, dedup_min_prefix_chars;
     long dedup_min_title_chars, dedup_keep_key_bytes, dedup_max_texts, dedup_max_variants;
+    long dedup_min_text_chars;
     sd_kv_list kafka;     /* [kafka] passthrough, owned */
     sd_kv_list postgres;  /* [postgres] passthrough, owned */
     char **origins;       /* owned; per table key (sd_config_keys order), NULL for a default */

@@ -135,6 +135,7 @@ void dl_config_from(const sd_config *config, dd_config *out)
         .anchor_chars = (size_t)config->dedup_anchor_chars,
         .min_prefix_chars = (size_t)config->dedup_min_prefix_chars,
         .min_title_chars = (size_t)config->dedup_min_title_chars,
+        .min_text_chars = (size_t)config->dedup_min_text_chars,
         .keep_key_bytes = (size_t)config->dedup_keep_key_bytes,
         .max_texts = (size_t)config->dedup_max_texts,
         .max_variants = (size_t)config->dedup_max_variants,

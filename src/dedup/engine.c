@@ -16,6 +16,7 @@ const dd_config dd_default_config = {
     .anchor_chars = 16,
     .min_prefix_chars = 40,
     .min_title_chars = 8,
+    .min_text_chars = 8,
     .keep_key_bytes = 1536,
     .max_texts = 4,
     .max_variants = 16,
@@ -556,6 +557,12 @@ int dd_add(dd_engine *e, const dd_item *item, dd_result *result)
     const char *title = item->title_key && item->title_key[0] ? item->title_key : NULL;
     size_t text_len = text ? strlen(text) : 0;
     size_t text_chars = text ? char_count(text, text_len) : 0;
+    /* A text of a few characters (a lead the crawler cut to "[인터") says nothing about which
+     * story it is: two unrelated stories would share it. It neither links nor is indexed. */
+    if (text && text_chars < cfg->min_text_chars) {
+        text = NULL;
+        text_len = text_chars = 0;
+    }
     size_t title_len = title ? strlen(title) : 0;
     bool title_usable = title && char_count(title, title_len) >= cfg->min_title_chars;
 
@@ -860,6 +867,7 @@ void dd_set_thresholds(dd_engine *engine, const dd_config *config)
     engine->config.min_minhash_chars = config->min_minhash_chars;
     engine->config.min_prefix_chars = config->min_prefix_chars;
     engine->config.min_title_chars = config->min_title_chars;
+    engine->config.min_text_chars = config->min_text_chars;
 }
 
 void dd_free(dd_engine *e)

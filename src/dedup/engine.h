@@ -42,6 +42,7 @@ typedef struct dd_config {
     size_t anchor_chars;      /* text anchor length, in characters */
     size_t min_prefix_chars;  /* the shorter text of a containment link has at least this many */
     size_t min_title_chars;   /* shorter titles link by nothing but exact url */
+    size_t min_text_chars;    /* shorter texts (a lead cut to "[인터") link by nothing */
     size_t keep_key_bytes;    /* bytes of each text key kept for containment checks */
     size_t max_texts;         /* distinct texts (anchors) kept per story */
     size_t max_variants;      /* title variants kept per story */
@@ -98,8 +99,8 @@ void dd_free(dd_engine *engine);
 
 /*
  * Takes the thresholds of config (min_similarity, min_minhash_chars, min_prefix_chars,
- * min_title_chars) for the items added from now on; the shape of the indexes (gram, bands, rows,
- * anchor and key sizes, caps) stays as the engine was made.
+ * min_title_chars, min_text_chars) for the items added from now on; the shape of the indexes (gram,
+ * bands, rows, anchor and key sizes, caps) stays as the engine was made.
  */
 void dd_set_thresholds(dd_engine *engine, const dd_config *config);
 

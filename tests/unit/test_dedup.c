@@ -95,6 +95,18 @@ static bool has_reason(const dd_result *r, dd_reason reason)
     return false;
 }
 
+static void a_cut_lead_of_a_few_characters_links_nothing(void **state)
+{
+    fixture *f = *state;
+    /* The crawler cut both pages in the middle of the last teaser's brand tag. */
+    dd_result a = add(f, NULL, "연변 조선족자치주 창립 기념 행사 열려", "[인터", 1);
+    dd_result b = add(f, NULL, "하얼빈 빙등제 관광객 역대 최다 기록", "[인터", 2);
+    assert_true(a.created);
+    assert_true(b.created);
+    assert_int_not_equal(a.story, b.story);
+    assert_false(has_reason(&b, DD_LINK_TEXT));
+}
+
 static void thresholds_change_for_later_items(void **state)
 {
     fixture *f = *state;
@@ -486,6 +498,7 @@ int main(void)
         T(rollback_undoes_a_batch),
         T(rollback_undoes_a_merge),
         T(thresholds_change_for_later_items),
+        T(a_cut_lead_of_a_few_characters_links_nothing),
         cmocka_unit_test(shuffled_input_gives_the_same_grouping),
         cmocka_unit_test(lead_near_copy_joins_in_every_order),
     };
