@@ -5,6 +5,8 @@
 # callgrind, which the machine's noise does not move.
 #
 # usage: bench/core.sh WORKLOAD.jsonl [CALLGRIND_PAGES]   (bench/workload.py makes one)
+# PY_PAGES (default 20000): the Python stack runs on that many first pages, and storyd again on
+# the same pages, for a ratio on one input.
 # A benchmark, not a test: it prints numbers and asserts nothing.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,18 +21,25 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 # taskset keeps each run on one core, as the numbers claim.
-start=$(date +%s.%N)
-taskset -c 0 build-rel/storyd process "$workload" >"$work/items.jsonl" 2>"$work/process.log"
-end=$(date +%s.%N)
-items=$(wc -l <"$work/items.jsonl")
-stories=$(grep -o '"story_id":"[^"]*"' "$work/items.jsonl" | sort -u | wc -l)
-storyd_s=$(echo "$end - $start" | bc -l)
-printf 'storyd process (1 core): %d pages, %d items, %d stories in %.2f s: %.0f pages/s, %.0f items/s\n' \
-  "$pages" "$items" "$stories" "$storyd_s" "$(echo "$pages / $storyd_s" | bc -l)" \
-  "$(echo "$items / $storyd_s" | bc -l)"
-
-python_out="$(taskset -c 0 build/bench-venv/bin/python bench/python_stack.py "$workload")"
-echo "$python_out"
+run_storyd() {
+  local input="$1" start end items stories seconds pages
+  pages=$(grep -c . "$input")
+  start=$(date +%s.%N)
+  taskset -c 0 build-rel/storyd process "$input" >"$work/items.jsonl" 2>"$work/process.log"
+  end=$(date +%s.%N)
+  items=$(wc -l <"$work/items.jsonl")
+  stories=$(grep -o '"story_id":"[^"]*"' "$work/items.jsonl" | sort -u | wc -l)
+  seconds=$(echo "$end - $start" | bc -l)
+  printf 'storyd process (1 core): %d pages, %d items, %d story ids in %.2f s: %.0f pages/s, %.0f items/s\n' \
+    "$pages" "$items" "$stories" "$seconds" "$(echo "$pages / $seconds" | bc -l)" \
+    "$(echo "$items / $seconds" | bc -l)"
+}
+run_storyd "$workload"
+py_pages="${PY_PAGES:-20000}"
+head -n "$py_pages" "$workload" >"$work/py.jsonl"
+echo "on the first $(grep -c . "$work/py.jsonl") pages, both:"
+run_storyd "$work/py.jsonl"
+taskset -c 0 build/bench-venv/bin/python bench/python_stack.py "$work/py.jsonl"
 
 if command -v valgrind >/dev/null; then
   # Two runs, 1 page and N pages: the difference is the cost of N-1 pages alone, without the
