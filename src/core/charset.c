@@ -288,6 +288,19 @@ static int convert_iconv(const char *from, const uint8_t *body, size_t len, out_
             (*replaced)++;
             in++;
             in_left--;
+        } else if (saved_errno == EILSEQ || saved_errno == EINVAL) {
+            /*
+             * glibc's CP949 decoder can report a sequence cut at the very end only once all input
+             * is read, or when flushed (found by fuzz_charset: f1 b8 a2 e8). It becomes one
+             * U+FFFD and the conversion ends, as a cut sequence anywhere else would.
+             */
+            rc = out_append(out, replacement, sizeof(replacement));
+            if (rc != 0)
+                goto done;
+            (*replaced)++;
+            if (flushing)
+                break;
+            flushing = true;
         } else {
             sd_set_error(err, errlen, "iconv from %s failed: %s", from, strerror(saved_errno));
             rc = CONV_ERROR;

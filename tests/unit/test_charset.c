@@ -15,6 +15,7 @@
 #include <iconv.h>
 
 #include "core/charset.h"
+#include "core/utf8.h"
 
 static const char korean[] = "동포투데이 연변 축구";
 
@@ -46,6 +47,24 @@ static void convert_ok(const void *body, size_t len, const char *label, size_t m
 }
 
 /* --- Conversion -------------------------------------------------------------- */
+
+/* Found by fuzz_charset (tests/fuzz/corpus/charset/regression-cp949-cut-at-end): glibc's CP949
+ * decoder reports the cut sequence at the end only after all input is read. */
+static void test_cp949_cut_at_the_end_is_replaced(void **state)
+{
+    (void)state;
+    static const unsigned char body[] = {0xf1, 0xb8, 0xa2, 0xe8};
+    cs_result result;
+    convert_ok(body, sizeof(body), "x-bogus", 0, &result);
+    size_t bad;
+    assert_true(sd_utf8_valid(result.text, result.len, &bad));
+    assert_true(result.replaced >= 1);
+    assert_non_null(strstr(result.text, "\xef\xbf\xbd"));
+    free(result.text);
+    convert_ok(body, sizeof(body), "cp949", 0, &result);
+    assert_true(sd_utf8_valid(result.text, result.len, &bad));
+    free(result.text);
+}
 
 static void test_euc_kr_round_trip(void **state)
 {
@@ -529,6 +548,7 @@ static void test_declared_label_with_control_or_non_ascii_bytes_is_refused(void 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cp949_cut_at_the_end_is_replaced),
         cmocka_unit_test(test_euc_kr_round_trip),
         cmocka_unit_test(test_euc_kr_label_reads_cp949_extensions),
         cmocka_unit_test(test_cp949_label_aliases),
