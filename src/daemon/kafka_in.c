@@ -261,8 +261,14 @@ ki_consumer *ki_new(uv_loop_t *loop, const sd_config *config, const ki_callbacks
 
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     /* Defaults a user may override, then the user's keys, then the keys storyd owns. */
+    /*
+     * librdkafka prefetches up to 64 MiB per consumer by default: under a backlog of 4.5 KB pages
+     * that is most of the daemon's memory (docs/benchmarks.md). 16 MiB still holds thousands
+     * of events, far more than a batch; a user may set it back.
+     */
     if (set_conf(conf, "client.id", "storyd", err, errlen) != 0 ||
-        set_conf(conf, "statistics.interval.ms", "1000", err, errlen) != 0)
+        set_conf(conf, "statistics.interval.ms", "1000", err, errlen) != 0 ||
+        set_conf(conf, "queued.max.messages.kbytes", "16384", err, errlen) != 0)
         goto fail_conf;
     for (size_t i = 0; i < config->kafka.count; i++) {
         /* Where a partition without a stored offset starts is decided by storyd at assignment
