@@ -63,17 +63,24 @@ static void json_string(FILE *out, const char *text)
     }
 }
 
-static void write_json(int level, const char *component, const char *message)
+/* Writes the time now with milliseconds into stamp: RFC 3339 in UTC, or the local time of day. */
+static void stamp_now(char *stamp, size_t size, bool utc)
 {
     struct timeval now;
     struct tm tm;
-    char stamp[32];
     gettimeofday(&now, NULL);
-    gmtime_r(&now.tv_sec, &tm);
-    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    size_t used = utc ? strftime(stamp, size, "%Y-%m-%dT%H:%M:%S", gmtime_r(&now.tv_sec, &tm))
+                      : strftime(stamp, size, "%H:%M:%S", localtime_r(&now.tv_sec, &tm));
+    snprintf(stamp + used, size - used, ".%03ld", (long)(now.tv_usec / 1000));
+}
+
+static void write_json(int level, const char *component, const char *message)
+{
+    char stamp[40];
+    stamp_now(stamp, sizeof(stamp), true);
     flockfile(stderr);
-    fprintf(stderr, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"priority\":%d,\"component\":\"",
-            stamp, (long)(now.tv_usec / 1000), level_names[level], level);
+    fprintf(stderr, "{\"ts\":\"%sZ\",\"level\":\"%s\",\"priority\":%d,\"component\":\"", stamp,
+            level_names[level], level);
     json_string(stderr, component);
     fputs("\",\"msg\":\"", stderr);
     json_string(stderr, message);
@@ -128,14 +135,9 @@ void sd_log_write(int level, const char *component, const char *fmt, ...)
     if (log_json) {
         write_json(level, component, message);
     } else if (log_human_format) {
-        struct timeval now;
-        struct tm tm;
-        char stamp[32];
-        gettimeofday(&now, NULL);
-        localtime_r(&now.tv_sec, &tm);
-        strftime(stamp, sizeof(stamp), "%H:%M:%S", &tm);
-        fprintf(stderr, "%s.%03ld %-7s %s: %s\n", stamp, (long)(now.tv_usec / 1000),
-                level_names[level], component, message);
+        char stamp[40];
+        stamp_now(stamp, sizeof(stamp), false);
+        fprintf(stderr, "%s %-7s %s: %s\n", stamp, level_names[level], component, message);
     } else {
         fprintf(stderr, "<%d>%s: %s\n", level, component, message);
     }

@@ -498,8 +498,6 @@ static void on_message_scoped(sd_daemon *d, rd_kafka_message_t *message)
                         ? " (not the stored offset: the log was truncated or compacted)"
                         : "");
     }
-    /* The batch is empty when this is its first event: a pending reload applies from here. */
-    dm_maybe_apply_reload(d);
     char why[512];
     bt_extract extract = {.profiles = (const sp_profile *const *)d->profiles,
                           .n_profiles = (size_t)d->n_profiles,
