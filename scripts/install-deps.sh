@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine needs to build, test and run storyd.
 # Idempotent: packages already present are left alone; apt-get update runs only
-# when something is missing (set STORYD_APT_UPDATE=1 to force it, as CI does).
+# when something is missing, before it installs (STORYD_APT_UPDATE=1 forces it anyway).
 set -euo pipefail
 
 packages=(
