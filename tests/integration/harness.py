@@ -222,7 +222,8 @@ class StorydTestCase(unittest.TestCase):
 
     def wait_drained(self, timeout=120):
         try:
-            run(["lag", "--wait", str(timeout)], self.write_config())
+            # The process gets longer than its own --wait, so lag gives the verdict.
+            run(["lag", "--wait", str(timeout)], self.write_config(), timeout=timeout + 60)
         except AssertionError as e:
             # What the daemons said is what explains a lag that never drains.
             logs = "".join("\n--- daemon %d ---\n%s" % (i, d.text()[-6000:])
