@@ -192,7 +192,10 @@ class StorydTestCase(unittest.TestCase):
             "batch": {"max_events": "50", "max_wait_ms": "50"},
             "kafka": {"bootstrap.servers": BROKERS,
                       "group.instance.id": "it-instance-%s" % getattr(self, "tag", "x"),
-                      "session.timeout.ms": "6000"},
+                      # STORYD_TEST_SESSION_TIMEOUT_MS: longer under valgrind, which runs one
+                      # thread at a time, so a long extraction starves librdkafka's heartbeats.
+                      "session.timeout.ms": os.environ.get("STORYD_TEST_SESSION_TIMEOUT_MS",
+                                                           "6000")},
             "postgres": dsn,
         }
         for key, value in overrides.items():
